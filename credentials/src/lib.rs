@@ -1,0 +1,18 @@
+//! Credential model, Data Integrity signing and verification, and QR codes
+//! shared by the TaaWounYa Academy issuer, verifier and wallet.
+
+pub mod contexts;
+pub mod datetime;
+pub mod did;
+pub mod keys;
+pub mod model;
+pub mod problem;
+pub mod proof;
+pub mod qr;
+pub mod rdf;
+pub mod text;
+pub mod verify;
+
+pub use did::Resolver;
+pub use text::LocalizedText;
+pub use verify::{Outcome, Report, TrustedIssuer, Verifier};

@@ -1,0 +1,680 @@
+//! JSON-LD to canonical N-Quads.
+//!
+//! Expansion is done by the `json-ld` crate that `ssi` ships, with the
+//! pinned context loader. The conversion of the expanded document to RDF is
+//! done here, following JSON-LD 1.1 Processing Algorithms §7.2 (node map
+//! generation) and §8.1-8.4 (deserialize JSON-LD to RDF), because the
+//! conversion in json-ld-core 0.21 differs from the specification and from
+//! jsonld.js on typed literals: a boolean whose term declares a datatype
+//! keeps that datatype, and a non-integral number becomes a canonical
+//! `xsd:double` lexical form such as `3.5E0`. Canonicalization is RDF
+//! Dataset Canonicalization (RDFC-1.0, `ssi::rdf::urdna2015`).
+
+use crate::contexts::PinnedLoader;
+use serde_json::{Map, Value};
+use ssi::json_ld::iref::IriBuf;
+use ssi::json_ld::json_ld::{syntax::Parse, JsonLdProcessor, RemoteDocument};
+use ssi::json_ld::syntax::IntoJsonWithContext;
+use ssi::rdf::{LexicalQuad, LexicalQuadRef};
+use std::collections::BTreeMap;
+
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
+const XSD_DOUBLE: &str = "http://www.w3.org/2001/XMLSchema#double";
+const XSD_INTEGER: &str = "http://www.w3.org/2001/XMLSchema#integer";
+const XSD_STRING: &str = "http://www.w3.org/2001/XMLSchema#string";
+
+/// Upper bound on blank nodes in one document. Canonicalization cost grows
+/// with the number of blank nodes that share a first-degree hash, so a
+/// document built of many indistinguishable blank nodes is rejected before
+/// canonicalization starts. Credentials contain a few dozen at most.
+pub const MAX_BLANK_NODES: usize = 256;
+
+/// Upper bound on quads in one document.
+pub const MAX_QUADS: usize = 20_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RdfError {
+    #[error("JSON-LD expansion failed: {0}")]
+    Expansion(String),
+    #[error("document has more than {MAX_BLANK_NODES} blank nodes; canonicalization refused")]
+    TooManyBlankNodes,
+    #[error("document has more than {MAX_QUADS} statements; canonicalization refused")]
+    TooManyQuads,
+    #[error("invalid RDF term {0}")]
+    InvalidTerm(String),
+}
+
+/// Expands a JSON-LD document using only the pinned contexts.
+pub fn expand(document: &Value) -> Result<Value, RdfError> {
+    let text = serde_json::to_string(document).map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let (json, _) = ssi::json_ld::syntax::Value::parse_str(&text)
+        .map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let remote = RemoteDocument::<IriBuf>::new(None, None, json);
+    let expanded = complete(remote.expand(&PinnedLoader))
+        .ok_or_else(|| RdfError::Expansion("expansion did not complete".to_owned()))?
+        .map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let items: Vec<String> = expanded
+        .into_iter()
+        .map(|object| object.into_json_with(&()).to_string())
+        .collect();
+    let array = format!("[{}]", items.join(","));
+    serde_json::from_str(&array).map_err(|e| RdfError::Expansion(e.to_string()))
+}
+
+/// Runs a future that never waits on I/O to completion on this thread.
+///
+/// The `json-ld` crate's expansion is async because loaders may fetch, but
+/// the pinned loader answers at once, so expansion completes on the first
+/// poll. Its future is not `Send`, so running it here keeps every caller
+/// synchronous and free to run on any thread.
+fn complete<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    for _ in 0..1_000 {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return Some(output);
+        }
+    }
+    None
+}
+
+/// Expands a JSON-LD document and returns its canonical N-Quads.
+pub fn canonicalize(document: &Value) -> Result<String, RdfError> {
+    let expanded = expand(document)?;
+    let quads = to_rdf(&expanded)?;
+    canonical_nquads(&quads)
+}
+
+/// An RDF term in lexical form.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Term {
+    Iri(String),
+    Blank(String),
+    Literal {
+        value: String,
+        datatype: String,
+        language: Option<String>,
+    },
+}
+
+/// A statement; `graph` is `None` for the default graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quad {
+    pub subject: Term,
+    pub predicate: Term,
+    pub object: Term,
+    pub graph: Option<Term>,
+}
+
+type NodeMap = BTreeMap<String, BTreeMap<String, Map<String, Value>>>;
+
+/// Issues fresh blank node labels and relabels the ones found in the input.
+#[derive(Default)]
+struct BlankIssuer {
+    counter: usize,
+    relabelled: BTreeMap<String, String>,
+}
+
+impl BlankIssuer {
+    fn issue(&mut self, existing: Option<&str>) -> String {
+        if let Some(existing) = existing {
+            if let Some(label) = self.relabelled.get(existing) {
+                return label.clone();
+            }
+        }
+        let label = format!("_:b{}", self.counter);
+        self.counter += 1;
+        if let Some(existing) = existing {
+            self.relabelled.insert(existing.to_owned(), label.clone());
+        }
+        label
+    }
+}
+
+/// Converts an expanded JSON-LD document to RDF statements.
+pub fn to_rdf(expanded: &Value) -> Result<Vec<Quad>, RdfError> {
+    let mut node_map = NodeMap::new();
+    node_map.insert("@default".to_owned(), BTreeMap::new());
+    let mut issuer = BlankIssuer::default();
+    let mut walker = NodeMapWalker {
+        node_map: &mut node_map,
+        issuer: &mut issuer,
+    };
+    walker.visit(expanded, "@default", None, None, None);
+    if issuer.counter > MAX_BLANK_NODES {
+        return Err(RdfError::TooManyBlankNodes);
+    }
+
+    let mut quads = Vec::new();
+    for (graph_name, graph) in &node_map {
+        let graph_term = match graph_name.as_str() {
+            "@default" => None,
+            name if is_blank(name) => Some(Term::Blank(name.to_owned())),
+            name if is_absolute_iri(name) => Some(Term::Iri(name.to_owned())),
+            _ => continue,
+        };
+        for (subject, node) in graph {
+            let Some(subject_term) = node_term(subject) else {
+                continue;
+            };
+            for (property, values) in node {
+                let items = values.as_array().map(Vec::as_slice).unwrap_or_default();
+                if property == "@type" {
+                    for item in items {
+                        if let Some(object) = item.as_str().and_then(node_term) {
+                            quads.push(Quad {
+                                subject: subject_term.clone(),
+                                predicate: Term::Iri(format!("{RDF}type")),
+                                object,
+                                graph: graph_term.clone(),
+                            });
+                        }
+                    }
+                    continue;
+                }
+                if property.starts_with('@') || !is_absolute_iri(property) {
+                    continue;
+                }
+                for item in items {
+                    let mut list_quads = Vec::new();
+                    if let Some(object) = object_to_rdf(item, &mut list_quads, &mut issuer) {
+                        quads.push(Quad {
+                            subject: subject_term.clone(),
+                            predicate: Term::Iri(property.clone()),
+                            object,
+                            graph: graph_term.clone(),
+                        });
+                    }
+                    for (subject, predicate, object) in list_quads {
+                        quads.push(Quad {
+                            subject,
+                            predicate,
+                            object,
+                            graph: graph_term.clone(),
+                        });
+                    }
+                }
+                if quads.len() > MAX_QUADS {
+                    return Err(RdfError::TooManyQuads);
+                }
+            }
+        }
+    }
+    if issuer.counter > MAX_BLANK_NODES {
+        return Err(RdfError::TooManyBlankNodes);
+    }
+    Ok(quads)
+}
+
+struct NodeMapWalker<'a> {
+    node_map: &'a mut NodeMap,
+    issuer: &'a mut BlankIssuer,
+}
+
+impl NodeMapWalker<'_> {
+    /// JSON-LD 1.1 Processing Algorithms §7.2, Node Map Generation.
+    fn visit(
+        &mut self,
+        element: &Value,
+        active_graph: &str,
+        active_subject: Option<&str>,
+        active_property: Option<&str>,
+        mut list: Option<&mut Vec<Value>>,
+    ) {
+        if let Value::Array(items) = element {
+            for item in items {
+                self.visit(
+                    item,
+                    active_graph,
+                    active_subject,
+                    active_property,
+                    list.as_deref_mut(),
+                );
+            }
+            return;
+        }
+        let Value::Object(element) = element else {
+            return;
+        };
+        if self.issuer.counter > MAX_BLANK_NODES {
+            return;
+        }
+
+        if element.contains_key("@value") {
+            let value = Value::Object(element.clone());
+            match list {
+                Some(list) => list.push(value),
+                None => self.add_unique(active_graph, active_subject, active_property, value),
+            }
+            return;
+        }
+
+        if let Some(items) = element.get("@list") {
+            let mut result = Vec::new();
+            self.visit(
+                items,
+                active_graph,
+                active_subject,
+                active_property,
+                Some(&mut result),
+            );
+            let mut object = Map::new();
+            object.insert("@list".to_owned(), Value::Array(result));
+            match list {
+                Some(list) => list.push(Value::Object(object)),
+                None => self.append(active_graph, active_subject, active_property, Value::Object(object)),
+            }
+            return;
+        }
+
+        let id = match element.get("@id").and_then(Value::as_str) {
+            Some(id) if is_blank(id) => self.issuer.issue(Some(id)),
+            Some(id) => id.to_owned(),
+            None => self.issuer.issue(None),
+        };
+        self.node(active_graph, &id);
+
+        if let Some(property) = active_property {
+            let reference = serde_json::json!({ "@id": id });
+            match list {
+                Some(list) => list.push(reference),
+                None => self.add_unique(active_graph, active_subject, Some(property), reference),
+            }
+        }
+
+        if let Some(types) = element.get("@type") {
+            let types: Vec<Value> = as_items(types)
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|ty| {
+                    if is_blank(ty) {
+                        Value::String(self.issuer.issue(Some(ty)))
+                    } else {
+                        Value::String(ty.to_owned())
+                    }
+                })
+                .collect();
+            for ty in types {
+                self.add_unique(active_graph, Some(&id), Some("@type"), ty);
+            }
+        }
+
+        if let Some(Value::Object(reverse)) = element.get("@reverse") {
+            for (property, values) in reverse {
+                for value in as_items(values) {
+                    // The referenced node gets `property` pointing back at `id`.
+                    let mut value = value.clone();
+                    if let Value::Object(map) = &mut value {
+                        let entry = map
+                            .entry(property.clone())
+                            .or_insert_with(|| Value::Array(Vec::new()));
+                        if let Value::Array(array) = entry {
+                            array.push(serde_json::json!({ "@id": id }));
+                        }
+                    }
+                    self.visit(&value, active_graph, None, None, None);
+                }
+            }
+        }
+
+        if let Some(graph) = element.get("@graph") {
+            self.node_map.entry(id.clone()).or_default();
+            self.visit(graph, &id, None, None, None);
+        }
+
+        if let Some(included) = element.get("@included") {
+            self.visit(included, active_graph, None, None, None);
+        }
+
+        for (property, value) in element {
+            if property.starts_with('@') {
+                continue;
+            }
+            let property = if is_blank(property) {
+                self.issuer.issue(Some(property))
+            } else {
+                property.clone()
+            };
+            let node = self.node(active_graph, &id);
+            node.entry(property.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            self.visit(value, active_graph, Some(&id), Some(&property), None);
+        }
+    }
+
+    fn node(&mut self, graph: &str, id: &str) -> &mut Map<String, Value> {
+        self.node_map
+            .entry(graph.to_owned())
+            .or_default()
+            .entry(id.to_owned())
+            .or_insert_with(|| {
+                let mut node = Map::new();
+                node.insert("@id".to_owned(), Value::String(id.to_owned()));
+                node
+            })
+    }
+
+    fn values(
+        &mut self,
+        graph: &str,
+        subject: Option<&str>,
+        property: Option<&str>,
+    ) -> Option<&mut Vec<Value>> {
+        let (subject, property) = (subject?, property?);
+        let node = self.node(graph, subject);
+        let entry = node
+            .entry(property.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        entry.as_array_mut()
+    }
+
+    fn add_unique(&mut self, graph: &str, subject: Option<&str>, property: Option<&str>, value: Value) {
+        if let Some(values) = self.values(graph, subject, property) {
+            if !values.contains(&value) {
+                values.push(value);
+            }
+        }
+    }
+
+    fn append(&mut self, graph: &str, subject: Option<&str>, property: Option<&str>, value: Value) {
+        if let Some(values) = self.values(graph, subject, property) {
+            values.push(value);
+        }
+    }
+}
+
+fn as_items(value: &Value) -> &[Value] {
+    match value {
+        Value::Array(items) => items,
+        other => std::slice::from_ref(other),
+    }
+}
+
+/// JSON-LD 1.1 Processing Algorithms §8.2, Object to RDF Conversion.
+fn object_to_rdf(
+    item: &Value,
+    list_quads: &mut Vec<(Term, Term, Term)>,
+    issuer: &mut BlankIssuer,
+) -> Option<Term> {
+    let item = item.as_object()?;
+    if let Some(list) = item.get("@list") {
+        return Some(list_to_rdf(as_items(list), list_quads, issuer));
+    }
+    if !item.contains_key("@value") {
+        return item.get("@id").and_then(Value::as_str).and_then(node_term);
+    }
+
+    let value = &item["@value"];
+    let datatype = item.get("@type").and_then(Value::as_str);
+    if let Some(datatype) = datatype {
+        if datatype != "@json" && !is_absolute_iri(datatype) {
+            return None;
+        }
+    }
+    let language = item.get("@language").and_then(Value::as_str);
+    if let Some(language) = language {
+        if !is_well_formed_language(language) {
+            return None;
+        }
+    }
+
+    let (lexical, datatype) = if datatype == Some("@json") {
+        (canonical_json(value), format!("{RDF}JSON"))
+    } else {
+        match value {
+            Value::Bool(flag) => (
+                flag.to_string(),
+                datatype.unwrap_or(XSD_BOOLEAN).to_owned(),
+            ),
+            Value::Number(number) => {
+                let float = number.as_f64()?;
+                let integral = float.fract() == 0.0 && float.abs() < 1e21;
+                if !integral || datatype == Some(XSD_DOUBLE) {
+                    (
+                        canonical_double(float),
+                        datatype.unwrap_or(XSD_DOUBLE).to_owned(),
+                    )
+                } else {
+                    (
+                        format!("{}", float as i128),
+                        datatype.unwrap_or(XSD_INTEGER).to_owned(),
+                    )
+                }
+            }
+            Value::String(text) => (
+                text.clone(),
+                match (datatype, language) {
+                    (Some(datatype), _) => datatype.to_owned(),
+                    (None, Some(_)) => format!("{RDF}langString"),
+                    (None, None) => XSD_STRING.to_owned(),
+                },
+            ),
+            _ => return None,
+        }
+    };
+    Some(Term::Literal {
+        value: lexical,
+        language: language
+            .filter(|_| datatype.ends_with("langString"))
+            .map(str::to_owned),
+        datatype,
+    })
+}
+
+/// JSON-LD 1.1 Processing Algorithms §8.4, List to RDF Conversion.
+fn list_to_rdf(
+    items: &[Value],
+    list_quads: &mut Vec<(Term, Term, Term)>,
+    issuer: &mut BlankIssuer,
+) -> Term {
+    if items.is_empty() {
+        return Term::Iri(format!("{RDF}nil"));
+    }
+    let nodes: Vec<Term> = items
+        .iter()
+        .map(|_| Term::Blank(issuer.issue(None)))
+        .collect();
+    for (index, item) in items.iter().enumerate() {
+        let node = nodes[index].clone();
+        let mut nested = Vec::new();
+        if let Some(object) = object_to_rdf(item, &mut nested, issuer) {
+            list_quads.push((node.clone(), Term::Iri(format!("{RDF}first")), object));
+        }
+        list_quads.extend(nested);
+        let rest = nodes
+            .get(index + 1)
+            .cloned()
+            .unwrap_or_else(|| Term::Iri(format!("{RDF}nil")));
+        list_quads.push((node, Term::Iri(format!("{RDF}rest")), rest));
+    }
+    nodes[0].clone()
+}
+
+/// Formats a double the way JSON-LD requires (and jsonld.js produces):
+/// one digit before the point, trailing zeros removed, `E` exponent.
+fn canonical_double(value: f64) -> String {
+    let formatted = format!("{value:.15e}");
+    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
+    let mantissa = match mantissa.split_once('.') {
+        Some((whole, fraction)) => {
+            let fraction = fraction.trim_end_matches('0');
+            let fraction = if fraction.is_empty() { "0" } else { fraction };
+            format!("{whole}.{fraction}")
+        }
+        None => format!("{mantissa}.0"),
+    };
+    format!("{mantissa}E{exponent}")
+}
+
+/// Serializes JSON with sorted keys and no whitespace, as the JSON
+/// Canonicalization Scheme (RFC 8785) does for the values credentials use.
+pub fn canonical_json(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            let body: Vec<String> = entries
+                .into_iter()
+                .map(|(key, value)| {
+                    format!(
+                        "{}:{}",
+                        Value::String(key.clone()),
+                        canonical_json(value)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", body.join(","))
+        }
+        Value::Array(items) => {
+            let body: Vec<String> = items.iter().map(canonical_json).collect();
+            format!("[{}]", body.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn node_term(id: &str) -> Option<Term> {
+    if is_blank(id) {
+        Some(Term::Blank(id.to_owned()))
+    } else if is_absolute_iri(id) {
+        Some(Term::Iri(id.to_owned()))
+    } else {
+        None
+    }
+}
+
+fn is_blank(id: &str) -> bool {
+    id.starts_with("_:")
+}
+
+/// An absolute IRI: a scheme, a colon, and no characters IRIs forbid.
+pub fn is_absolute_iri(value: &str) -> bool {
+    let Some((scheme, _)) = value.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    let scheme_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    scheme_ok
+        && !value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`'))
+}
+
+fn is_well_formed_language(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    first_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Canonicalizes statements with RDFC-1.0 and returns sorted N-Quads.
+pub fn canonical_nquads(quads: &[Quad]) -> Result<String, RdfError> {
+    let lexical: Vec<LexicalQuad> = quads.iter().map(to_lexical).collect::<Result<_, _>>()?;
+    let refs: Vec<LexicalQuadRef> = lexical.iter().map(|quad| quad.as_lexical_quad_ref()).collect();
+    let mut lines = ssi::rdf::urdna2015::normalize(refs.into_iter()).into_nquads_lines();
+    lines.sort();
+    lines.dedup();
+    Ok(lines.concat())
+}
+
+fn to_lexical(quad: &Quad) -> Result<LexicalQuad, RdfError> {
+    use rdf_types::{BlankIdBuf, Id, Literal, LiteralType, Term as RdfTerm};
+    fn id(term: &Term) -> Result<Id, RdfError> {
+        match term {
+            Term::Iri(iri) => IriBuf::new(iri.clone())
+                .map(Id::Iri)
+                .map_err(|_| RdfError::InvalidTerm(iri.clone())),
+            Term::Blank(label) => BlankIdBuf::new(label.clone())
+                .map(Id::Blank)
+                .map_err(|_| RdfError::InvalidTerm(label.clone())),
+            Term::Literal { value, .. } => Err(RdfError::InvalidTerm(value.clone())),
+        }
+    }
+    let predicate = match &quad.predicate {
+        Term::Iri(iri) => IriBuf::new(iri.clone()).map_err(|_| RdfError::InvalidTerm(iri.clone()))?,
+        other => return Err(RdfError::InvalidTerm(format!("{other:?}"))),
+    };
+    let object = match &quad.object {
+        Term::Literal {
+            value,
+            datatype,
+            language: Some(language),
+        } if datatype.ends_with("langString") => RdfTerm::Literal(Literal::new(
+            value.clone(),
+            LiteralType::LangString(
+                ssi::json_ld::syntax::LangTagBuf::new(language.clone())
+                    .map_err(|_| RdfError::InvalidTerm(language.clone()))?,
+            ),
+        )),
+        Term::Literal { value, datatype, .. } => RdfTerm::Literal(Literal::new(
+            value.clone(),
+            LiteralType::Any(
+                IriBuf::new(datatype.clone()).map_err(|_| RdfError::InvalidTerm(datatype.clone()))?,
+            ),
+        )),
+        other => RdfTerm::Id(id(other)?),
+    };
+    let graph = quad.graph.as_ref().map(id).transpose()?;
+    Ok(rdf_types::Quad(id(&quad.subject)?, predicate, object, graph))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn double_matches_jsonld_js() {
+        assert_eq!(canonical_double(3.5), "3.5E0");
+        assert_eq!(canonical_double(1.0), "1.0E0");
+        assert_eq!(canonical_double(0.00015), "1.5E-4");
+        assert_eq!(canonical_double(-2.25e30), "-2.25E30");
+    }
+
+    #[test]
+    fn typed_boolean_keeps_declared_datatype() {
+        let expanded = serde_json::json!([{
+            "@id": "urn:x",
+            "https://example.org/hashed": [{
+                "@value": true,
+                "@type": "https://www.w3.org/2001/XMLSchema#boolean"
+            }]
+        }]);
+        let quads = to_rdf(&expanded).expect("to_rdf");
+        assert_eq!(quads.len(), 1);
+        assert_eq!(
+            quads[0].object,
+            Term::Literal {
+                value: "true".into(),
+                datatype: "https://www.w3.org/2001/XMLSchema#boolean".into(),
+                language: None
+            }
+        );
+    }
+
+    #[test]
+    fn typed_float_uses_double_form() {
+        let expanded = serde_json::json!([{
+            "@id": "urn:x",
+            "https://example.org/credits": [{
+                "@value": 3.5,
+                "@type": "https://www.w3.org/2001/XMLSchema#float"
+            }]
+        }]);
+        let quads = to_rdf(&expanded).expect("to_rdf");
+        assert!(matches!(&quads[0].object, Term::Literal { value, .. } if value == "3.5E0"));
+    }
+
+    #[test]
+    fn blank_node_clique_is_refused() {
+        let nodes: Vec<Value> = (0..400)
+            .map(|i| serde_json::json!({"@id": format!("_:n{i}"), "https://example.org/p": [{"@id": format!("_:n{}", (i + 1) % 400)}]}))
+            .collect();
+        assert!(matches!(
+            to_rdf(&Value::Array(nodes)),
+            Err(RdfError::TooManyBlankNodes)
+        ));
+    }
+}

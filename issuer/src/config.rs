@@ -1,0 +1,102 @@
+//! Issuer settings, read from the environment.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `ISSUER_ADDR` | `127.0.0.1:8080` | address the HTTP server listens on |
+//! | `DATA_DIR` | `./data` | folder for the SQLite file and the key-encryption key |
+//! | `DATABASE_URL` | `sqlite://$DATA_DIR/academy.db` | database |
+//! | `ISSUER_PUBLIC_URL` | `http://$ISSUER_ADDR` | base URL of this service as others reach it |
+//! | `ISSUER_DID` | `did:web:` + host of `ISSUER_PUBLIC_URL` | the academy's DID |
+//! | `VERIFIER_PUBLIC_URL` | `http://127.0.0.1:8081` | base URL of the public verifier, used in QR codes |
+//! | `ISSUER_PLATFORM_TOKEN` | unset | bearer token of the learning platform (completions only) |
+//! | `ISSUER_STAFF_TOKEN` | unset | bearer token of academy staff (issue endpoint) |
+//! | `ISSUER_MASTER_KEY` | `$DATA_DIR/master.key` | 32-byte key (base64) that encrypts signing keys at rest |
+
+use credentials::LocalizedText;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub public_url: String,
+    pub did: String,
+    pub verifier_url: String,
+    pub platform_token: Option<String>,
+    pub staff_token: Option<String>,
+    pub master_key: Option<String>,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let addr: SocketAddr = var("ISSUER_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse()
+            .map_err(|e| anyhow::anyhow!("ISSUER_ADDR is not a socket address: {e}"))?;
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".to_owned()));
+        let public_url = var("ISSUER_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        let did = match var("ISSUER_DID") {
+            Some(did) => did,
+            None => did_for_url(&public_url)?,
+        };
+        Ok(Self {
+            addr,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| {
+                format!("sqlite://{}", data_dir.join("academy.db").display())
+            }),
+            data_dir,
+            public_url,
+            did,
+            verifier_url: var("VERIFIER_PUBLIC_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8081".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            platform_token: var("ISSUER_PLATFORM_TOKEN"),
+            staff_token: var("ISSUER_STAFF_TOKEN"),
+            master_key: var("ISSUER_MASTER_KEY"),
+        })
+    }
+
+    /// A configuration for tests: everything under `data_dir`, fixed tokens.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        Self {
+            addr: "127.0.0.1:0".parse().expect("literal address"),
+            database_url: format!("sqlite://{}", data_dir.join("academy.db").display()),
+            data_dir,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            did: "did:web:127.0.0.1%3A8080".to_owned(),
+            verifier_url: "http://127.0.0.1:8081".to_owned(),
+            platform_token: Some("platform-test-token".to_owned()),
+            staff_token: Some("staff-test-token".to_owned()),
+            master_key: None,
+        }
+    }
+
+    /// The academy's name in its four languages.
+    pub fn academy_name(&self) -> LocalizedText {
+        LocalizedText(BTreeMap::from([
+            ("ar".to_owned(), "أكاديمية تعاونيا".to_owned()),
+            ("fr".to_owned(), "Académie TaaWounYa".to_owned()),
+            ("zgh".to_owned(), "ⵜⴰⴽⴰⴷⵉⵎⵉⵜ ⵏ ⵜⴰⵡⵓⵏⵢⴰ".to_owned()),
+            ("en".to_owned(), "TaaWounYa Academy".to_owned()),
+        ]))
+    }
+}
+
+/// Derives the did:web identifier served at `url`'s `/.well-known/did.json`.
+pub fn did_for_url(url: &str) -> anyhow::Result<String> {
+    let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("ISSUER_PUBLIC_URL {url:?} is not a URL: {e}"))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| anyhow::anyhow!("ISSUER_PUBLIC_URL {url:?} has no host"))?;
+    let authority = match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    Ok(credentials::did::did_web(&authority))
+}

@@ -1,0 +1,419 @@
+//! Recording completions and issuing module and path credentials.
+//!
+//! One completion is handled in one database transaction: the module
+//! credential, the completion row and any path credential it finishes are
+//! stored together or not at all. Issuance in this process is serialized by
+//! a lock, and the schema's unique constraints keep a second path
+//! credential out even if two writers race.
+
+use crate::keystore::Signer;
+use chrono::{DateTime, NaiveDate, Utc};
+use credentials::model::{self, Achievement, AchievementKind, CredentialInput, Recipient, Supporting};
+use credentials::{datetime, proof, LocalizedText};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+/// Completions dated before this are rejected as typing mistakes: the
+/// academy's courses did not exist earlier.
+pub const EARLIEST_COMPLETION: (i32, u32, u32) = (2020, 1, 1);
+
+/// A completion as the learning platform reports it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionReport {
+    pub member_id: String,
+    pub module_id: String,
+    /// The day the member completed the module, `YYYY-MM-DD`.
+    pub completed_on: String,
+    pub score: Option<i64>,
+    pub evidence_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{field}: {reason}")]
+    NotFound { field: &'static str, reason: String },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("signing failed: {0}")]
+    Signing(#[from] proof::ProofError),
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> IssueError {
+    IssueError::Invalid { field, reason: reason.into() }
+}
+
+/// A credential created or found for a completion.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IssuedCredential {
+    pub id: String,
+    pub kind: String,
+    pub achievement_id: String,
+    pub share_token: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CompletionOutcome {
+    /// False when this exact completion had been reported before.
+    pub created: bool,
+    pub module_credential: IssuedCredential,
+    /// Path credentials this completion finished.
+    pub path_credentials: Vec<IssuedCredential>,
+}
+
+struct ValidCompletion {
+    member_id: String,
+    module_id: String,
+    completed_on: NaiveDate,
+    score: Option<u8>,
+    evidence_url: Option<String>,
+}
+
+fn validate(report: &CompletionReport, now: DateTime<Utc>) -> Result<ValidCompletion, IssueError> {
+    let completed_on = NaiveDate::parse_from_str(&report.completed_on, "%Y-%m-%d")
+        .ok()
+        .filter(|_| report.completed_on.len() == 10)
+        .ok_or_else(|| invalid("completed_on", "must be a date written YYYY-MM-DD"))?;
+    let (year, month, day) = EARLIEST_COMPLETION;
+    let earliest = NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN);
+    if completed_on < earliest {
+        return Err(invalid("completed_on", format!("must not be before {earliest}")));
+    }
+    // A day that has begun anywhere (UTC+14) is not in the future.
+    if completed_on > (now + chrono::Duration::hours(14)).date_naive() {
+        return Err(invalid("completed_on", "must not be in the future"));
+    }
+    let score = match report.score {
+        None => None,
+        Some(score @ 0..=100) => Some(score as u8),
+        Some(_) => return Err(invalid("score", "must be a whole number from 0 to 100")),
+    };
+    let evidence_url = match &report.evidence_url {
+        None => None,
+        Some(url) => {
+            let parsed = url::Url::parse(url).map_err(|_| invalid("evidence_url", "must be an absolute URL"))?;
+            if !matches!(parsed.scheme(), "https" | "http") || url.len() > 2048 {
+                return Err(invalid("evidence_url", "must be an http or https URL of at most 2048 characters"));
+            }
+            Some(parsed.to_string())
+        }
+    };
+    for (field, value) in [("member_id", &report.member_id), ("module_id", &report.module_id)] {
+        if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(invalid(field, "must be an id of letters, digits and hyphens"));
+        }
+    }
+    Ok(ValidCompletion {
+        member_id: report.member_id.clone(),
+        module_id: report.module_id.clone(),
+        completed_on,
+        score,
+        evidence_url,
+    })
+}
+
+/// What the issuer needs to sign: the key and the public base URLs.
+pub struct IssuerContext<'a> {
+    pub signer: &'a Signer,
+    pub public_url: &'a str,
+    pub academy_name: LocalizedText,
+}
+
+/// Records a completion and issues the credentials it earns.
+pub async fn record_completion(
+    pool: &SqlitePool,
+    issuer: &IssuerContext<'_>,
+    report: &CompletionReport,
+    now: DateTime<Utc>,
+) -> Result<CompletionOutcome, IssueError> {
+    let completion = validate(report, now)?;
+    let mut tx = pool.begin().await?;
+
+    let member = load_member(&mut tx, &completion.member_id).await?;
+    let module = load_module(&mut tx, &completion.module_id).await?;
+
+    let completed_on = completion.completed_on.to_string();
+    let existing: Option<(String,)> = sqlx::query_as(
+        "SELECT credential_id FROM completions WHERE member_id = ? AND module_id = ? AND completed_on = ?",
+    )
+    .bind(&member.id)
+    .bind(&module.id)
+    .bind(&completed_on)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((credential_id,)) = existing {
+        let module_credential = load_issued(&mut tx, &credential_id).await?;
+        tx.commit().await?;
+        return Ok(CompletionOutcome { created: false, module_credential, path_credentials: Vec::new() });
+    }
+
+    // A module without a validity period is earned once; completing it
+    // again refers to the credential already issued.
+    let earlier: Option<(String,)> = if module.valid_for_months.is_none() {
+        sqlx::query_as(
+            "SELECT id FROM credentials WHERE member_id = ? AND kind = 'module' AND achievement_id = ?
+             ORDER BY issued_at LIMIT 1",
+        )
+        .bind(&member.id)
+        .bind(&module.id)
+        .fetch_optional(&mut *tx)
+        .await?
+    } else {
+        None
+    };
+
+    let (module_credential, created) = match earlier {
+        Some((credential_id,)) => (load_issued(&mut tx, &credential_id).await?, false),
+        None => {
+            let valid_from = completion
+                .completed_on
+                .and_hms_opt(0, 0, 0)
+                .map(|naive| naive.and_utc())
+                .unwrap_or(now);
+            let valid_until = module
+                .valid_for_months
+                .and_then(|months| datetime::add_months(valid_from, months));
+            let input = CredentialInput {
+                id: uuid::Uuid::new_v4(),
+                issuer_id: issuer.signer.did.clone(),
+                issuer_name: issuer.academy_name.clone(),
+                achievement: Achievement {
+                    id: format!("{}/achievements/modules/{}", issuer.public_url, module.id),
+                    kind: AchievementKind::Module,
+                    code: module.id.clone(),
+                    name: module.title.clone(),
+                    description: module.description.clone(),
+                    criteria: module.criteria.clone(),
+                },
+                recipient: member.recipient(),
+                valid_from,
+                valid_until,
+                score: completion.score,
+                evidence_url: completion.evidence_url.clone(),
+                supporting: Vec::new(),
+            };
+            let issued = store_signed(&mut tx, issuer, &input, "module", &module.id, &member.id, now).await?;
+            (issued, true)
+        }
+    };
+
+    sqlx::query(
+        "INSERT INTO completions (member_id, module_id, completed_on, score, evidence_url, credential_id, reported_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&member.id)
+    .bind(&module.id)
+    .bind(&completed_on)
+    .bind(completion.score.map(i64::from))
+    .bind(&completion.evidence_url)
+    .bind(&module_credential.id)
+    .bind(datetime::format(now))
+    .execute(&mut *tx)
+    .await?;
+
+    let path_credentials = issue_finished_paths(&mut tx, issuer, &member, &module.id, now).await?;
+    tx.commit().await?;
+    Ok(CompletionOutcome { created: created || !path_credentials.is_empty(), module_credential, path_credentials })
+}
+
+/// Issues the credential of every path that contains `module_id` and whose
+/// modules the member has now all completed, unless it exists already.
+async fn issue_finished_paths(
+    tx: &mut Transaction<'_, Sqlite>,
+    issuer: &IssuerContext<'_>,
+    member: &MemberRow,
+    module_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<IssuedCredential>, IssueError> {
+    let paths: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT p.id, p.title, p.description, p.criteria FROM paths p
+         JOIN path_modules pm ON pm.path_id = p.id
+         WHERE pm.module_id = ?
+           AND NOT EXISTS (SELECT 1 FROM credentials c
+                           WHERE c.member_id = ? AND c.kind = 'path' AND c.achievement_id = p.id)
+         ORDER BY p.id",
+    )
+    .bind(module_id)
+    .bind(&member.id)
+    .fetch_all(&mut **tx)
+    .await?;
+
+    let mut issued = Vec::new();
+    for (path_id, title, description, criteria) in paths {
+        // The first module credential of each module in the path, in path order.
+        let supporting: Vec<(Option<String>, String, Option<String>)> = sqlx::query_as(
+            "SELECT c.id, m.title, c.valid_until FROM path_modules pm
+             JOIN modules m ON m.id = pm.module_id
+             LEFT JOIN credentials c ON c.id = (
+                 SELECT id FROM credentials
+                 WHERE member_id = ? AND kind = 'module' AND achievement_id = pm.module_id
+                 ORDER BY issued_at DESC LIMIT 1)
+             WHERE pm.path_id = ?
+             ORDER BY pm.position",
+        )
+        .bind(&member.id)
+        .bind(&path_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        if supporting.iter().any(|(id, _, _)| id.is_none()) {
+            continue;
+        }
+        let input = CredentialInput {
+            id: uuid::Uuid::new_v4(),
+            issuer_id: issuer.signer.did.clone(),
+            issuer_name: issuer.academy_name.clone(),
+            achievement: Achievement {
+                id: format!("{}/achievements/paths/{}", issuer.public_url, path_id),
+                kind: AchievementKind::Path,
+                code: path_id.clone(),
+                name: parse_text(&title),
+                description: parse_text(&description),
+                criteria: parse_text(&criteria),
+            },
+            recipient: member.recipient(),
+            valid_from: now,
+            valid_until: None,
+            score: None,
+            evidence_url: None,
+            supporting: supporting
+                .iter()
+                .filter_map(|(id, title, _)| {
+                    id.clone().map(|credential_id| Supporting { credential_id, name: parse_text(title) })
+                })
+                .collect(),
+        };
+        issued.push(store_signed(tx, issuer, &input, "path", &path_id, &member.id, now).await?);
+    }
+    Ok(issued)
+}
+
+async fn store_signed(
+    tx: &mut Transaction<'_, Sqlite>,
+    issuer: &IssuerContext<'_>,
+    input: &CredentialInput,
+    kind: &str,
+    achievement_id: &str,
+    member_id: &str,
+    now: DateTime<Utc>,
+) -> Result<IssuedCredential, IssueError> {
+    let unsigned = model::open_badge(input);
+    let signed = sign(issuer.signer, &unsigned, now)?;
+    let issued = IssuedCredential {
+        id: input.id.urn().to_string(),
+        kind: kind.to_owned(),
+        achievement_id: achievement_id.to_owned(),
+        share_token: share_token(),
+    };
+    sqlx::query(
+        "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&issued.id)
+    .bind(member_id)
+    .bind(kind)
+    .bind(achievement_id)
+    .bind(Value::Object(signed).to_string())
+    .bind(datetime::format(now))
+    .bind(input.valid_until.map(datetime::format))
+    .bind(&issued.share_token)
+    .execute(&mut **tx)
+    .await?;
+    tracing::info!(credential = %issued.id, kind, achievement = achievement_id, member = member_id, "issued credential");
+    Ok(issued)
+}
+
+/// Signs a credential with the current key (`eddsa-rdfc-2022`).
+pub fn sign(signer: &Signer, unsigned: &Map<String, Value>, now: DateTime<Utc>) -> Result<Map<String, Value>, proof::ProofError> {
+    let options = json!({
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": datetime::format(now),
+        "verificationMethod": signer.method_id(),
+        "proofPurpose": "assertionMethod",
+    });
+    let options = options.as_object().cloned().unwrap_or_default();
+    proof::sign(unsigned, &options, &signer.key)
+}
+
+/// A random 128-bit token for the public verification link.
+pub fn share_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    hex::encode(bytes)
+}
+
+struct MemberRow {
+    id: String,
+    name_ar: String,
+    name_latin: String,
+    identity_salt: String,
+}
+
+impl MemberRow {
+    fn recipient(&self) -> Recipient {
+        Recipient {
+            member_id: self.id.clone(),
+            salt: self.identity_salt.clone(),
+            name_arabic: self.name_ar.clone(),
+            name_latin: self.name_latin.clone(),
+        }
+    }
+}
+
+struct ModuleRow {
+    id: String,
+    valid_for_months: Option<u32>,
+    title: LocalizedText,
+    description: LocalizedText,
+    criteria: LocalizedText,
+}
+
+fn parse_text(json: &str) -> LocalizedText {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+async fn load_member(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<MemberRow, IssueError> {
+    let row: Option<(String, String, String, String)> =
+        sqlx::query_as("SELECT id, name_ar, name_latin, identity_salt FROM members WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (id, name_ar, name_latin, identity_salt) = row.ok_or_else(|| IssueError::NotFound {
+        field: "member_id",
+        reason: format!("no member has id {id:?}"),
+    })?;
+    Ok(MemberRow { id, name_ar, name_latin, identity_salt })
+}
+
+async fn load_module(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<ModuleRow, IssueError> {
+    let row: Option<(String, Option<i64>, String, String, String)> = sqlx::query_as(
+        "SELECT id, valid_for_months, title, description, criteria FROM modules WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (id, months, title, description, criteria) = row.ok_or_else(|| IssueError::NotFound {
+        field: "module_id",
+        reason: format!("no module has id {id:?}"),
+    })?;
+    Ok(ModuleRow {
+        id,
+        valid_for_months: months.and_then(|m| u32::try_from(m).ok()),
+        title: parse_text(&title),
+        description: parse_text(&description),
+        criteria: parse_text(&criteria),
+    })
+}
+
+async fn load_issued(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<IssuedCredential, IssueError> {
+    let (id, kind, achievement_id, share_token): (String, String, String, String) = sqlx::query_as(
+        "SELECT id, kind, achievement_id, share_token FROM credentials WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(IssuedCredential { id, kind, achievement_id, share_token })
+}

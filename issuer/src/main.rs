@@ -1,0 +1,97 @@
+use clap::{Parser, Subcommand};
+use issuer::{catalogue, config::Config, routes, AppState};
+use std::path::PathBuf;
+
+/// TaaWounYa Academy issuer. Settings come from the environment; see the
+/// README for the variables and their defaults.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the HTTP server.
+    Serve,
+    /// Load or update the catalogue of modules and learning paths.
+    LoadCatalogue { file: PathBuf },
+    /// Load or update demo cooperatives and members.
+    LoadDemo { file: PathBuf },
+    /// Write the trusted issuer file a verifier loads (the academy's name
+    /// and pinned DID document) to `output`.
+    ExportTrust { output: PathBuf },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let state = AppState::open(Config::from_env()?).await?;
+    match cli.command {
+        Command::Serve => serve(state).await,
+        Command::LoadCatalogue { file } => {
+            let catalogue: catalogue::Catalogue = catalogue::read_json(&file)?;
+            catalogue::load_catalogue(&state.db, &catalogue).await?;
+            println!("loaded {} modules and {} paths", catalogue.modules.len(), catalogue.paths.len());
+            Ok(())
+        }
+        Command::LoadDemo { file } => {
+            let demo: catalogue::Demo = catalogue::read_json(&file)?;
+            catalogue::load_demo(&state.db, &demo).await?;
+            println!("loaded {} cooperatives and {} members", demo.cooperatives.len(), demo.members.len());
+            Ok(())
+        }
+        Command::ExportTrust { output } => {
+            let trust = issuer::trust_file(&state).await?;
+            std::fs::write(&output, serde_json::to_vec_pretty(&trust)?)?;
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(state: AppState) -> anyhow::Result<()> {
+    if state.config.platform_token.is_none() {
+        tracing::warn!("ISSUER_PLATFORM_TOKEN is not set: POST /completions rejects every request");
+    }
+    if state.config.staff_token.is_none() {
+        tracing::warn!("ISSUER_STAFF_TOKEN is not set: staff endpoints reject every request");
+    }
+    let addr = state.config.addr;
+    let app = routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "issuer listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("issuer stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

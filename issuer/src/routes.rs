@@ -1,0 +1,249 @@
+//! The issuer's HTTP API.
+
+use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use credentials::problem::{ApiProblem, ProblemJson};
+use credentials::qr;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/.well-known/did.json", get(did_document))
+        .route("/health", get(|| async { "ok" }))
+        .route("/completions", post(report_completion))
+        .route("/credentials/issue", post(issue_credential))
+        .route("/credentials/{id}", get(staff_credential))
+        .route("/public/credentials/{token}", get(public_credential))
+        .route("/public/credentials/{token}/qr.png", get(public_qr_png))
+        .route("/public/credentials/{token}/qr.svg", get(public_qr_svg))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+impl IntoResponse for IssueError {
+    fn into_response(self) -> Response {
+        match self {
+            IssueError::Invalid { field, reason } => ApiProblem::unprocessable(field, format!("{field} {reason}")).into_response(),
+            IssueError::NotFound { field, reason } => ApiProblem::unprocessable(field, reason).into_response(),
+            IssueError::Database(error) => {
+                tracing::error!(%error, "database error during issuance");
+                ApiProblem::internal().into_response()
+            }
+            IssueError::Signing(error) => {
+                tracing::error!(%error, "signing failed");
+                ApiProblem::internal().into_response()
+            }
+        }
+    }
+}
+
+/// Which bearer token a request must carry.
+#[derive(Clone, Copy)]
+enum Scope {
+    Platform,
+    Staff,
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<(), ApiProblem> {
+    let expected = match scope {
+        Scope::Platform => state.config.platform_token.as_deref(),
+        Scope::Staff => state.config.staff_token.as_deref(),
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match (expected, presented) {
+        // Comparing digests keeps the comparison time independent of where
+        // the strings first differ.
+        (Some(expected), Some(presented))
+            if Sha256::digest(expected.as_bytes()) == Sha256::digest(presented.as_bytes()) =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiProblem::unauthorized()),
+    }
+}
+
+async fn did_document(State(state): State<AppState>) -> Result<Response, ApiProblem> {
+    let document = crate::keystore::did_document(&state.db, &state.config.did)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "could not build the DID document");
+            ApiProblem::internal()
+        })?;
+    let mut response = Json(document).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+async fn report_completion(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ProblemJson(report): ProblemJson<CompletionReport>,
+) -> Result<Response, Response> {
+    authorize(&state, &headers, Scope::Platform).map_err(IntoResponse::into_response)?;
+    let context = IssuerContext {
+        signer: &state.signer,
+        public_url: &state.config.public_url,
+        academy_name: state.config.academy_name(),
+    };
+    let _guard = state.issuance_lock.lock().await;
+    let outcome = issuance::record_completion(&state.db, &context, &report, Utc::now())
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(outcome)).into_response())
+}
+
+#[derive(Deserialize)]
+struct IssueRequest {
+    credential: Map<String, Value>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "VC API issue options are accepted and none is supported yet")]
+    options: Option<Value>,
+}
+
+/// W3C VC API `POST /credentials/issue`: signs a caller-supplied credential.
+async fn issue_credential(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ProblemJson(request): ProblemJson<IssueRequest>,
+) -> Result<Response, ApiProblem> {
+    authorize(&state, &headers, Scope::Staff)?;
+    let mut credential = request.credential;
+    if credential.contains_key("proof") {
+        return Err(ApiProblem::unprocessable("credential.proof", "the credential to issue must not already have a proof"));
+    }
+    let issuer_id = match credential.get("issuer") {
+        None => None,
+        Some(Value::String(id)) => Some(id.clone()),
+        Some(Value::Object(map)) => map.get("id").and_then(Value::as_str).map(str::to_owned),
+        Some(_) => return Err(ApiProblem::unprocessable("credential.issuer", "issuer must be a string or an object with an id")),
+    };
+    match issuer_id {
+        None => {
+            credential.insert("issuer".to_owned(), Value::String(state.config.did.clone()));
+        }
+        Some(id) if id == state.config.did => {}
+        Some(id) => {
+            return Err(ApiProblem::unprocessable("credential.issuer", format!("this service issues only as {}, not as {id}", state.config.did)))
+        }
+    }
+    let id = match credential.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => {
+            let id = uuid::Uuid::new_v4().urn().to_string();
+            credential.insert("id".to_owned(), Value::String(id.clone()));
+            id
+        }
+    };
+
+    // Sign, then verify the result as any verifier would, so that a body
+    // naming unknown contexts or malformed values is rejected, not issued.
+    let now = Utc::now();
+    let signed = issuance::sign(&state.signer, &credential, now)
+        .map_err(|error| ApiProblem::unprocessable("credential", format!("the credential cannot be signed: {error}")))?;
+    let report = state.self_verifier.verify_credential(&Value::Object(signed.clone()), now);
+    if let Some(problem) = report.errors.first() {
+        return Err(ApiProblem::unprocessable("credential", format!("the credential is not valid: {}", problem.detail)));
+    }
+
+    let inserted = sqlx::query(
+        "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
+         VALUES (?, NULL, 'custom', NULL, ?, ?, NULL, ?)",
+    )
+    .bind(&id)
+    .bind(Value::Object(signed.clone()).to_string())
+    .bind(credentials::datetime::format(now))
+    .bind(issuance::share_token())
+    .execute(&state.db)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            return Err(ApiProblem::new(StatusCode::CONFLICT, format!("a credential with id {id} was already issued")).with_field("credential.id"));
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not store an issued credential");
+            return Err(ApiProblem::internal());
+        }
+    }
+    tracing::info!(credential = %id, "issued credential through the VC API");
+    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredential": signed }))).into_response())
+}
+
+async fn staff_credential(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiProblem> {
+    authorize(&state, &headers, Scope::Staff)?;
+    let row: Option<(String,)> = sqlx::query_as("SELECT document FROM credentials WHERE id = ?")
+        .bind(&id)
+        .fetch_optional(&state.db)
+        .await
+        .map_err(internal)?;
+    let (document,) = row.ok_or_else(|| ApiProblem::not_found("no credential has this id"))?;
+    json_document(&document)
+}
+
+async fn load_shared(state: &AppState, token: &str) -> Result<(String, String), ApiProblem> {
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiProblem::not_found("no shared credential has this link"));
+    }
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT document, share_token FROM credentials WHERE share_token = ?")
+            .bind(token)
+            .fetch_optional(&state.db)
+            .await
+            .map_err(internal)?;
+    row.ok_or_else(|| ApiProblem::not_found("no shared credential has this link"))
+}
+
+/// The signed credential behind a public verification link.
+async fn public_credential(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiProblem> {
+    let (document, _) = load_shared(&state, &token).await?;
+    json_document(&document)
+}
+
+/// The link a credential's QR code opens: its page on the public verifier.
+pub fn verification_link(verifier_url: &str, share_token: &str) -> String {
+    format!("{verifier_url}/v/{share_token}")
+}
+
+async fn public_qr_png(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiProblem> {
+    let (_, token) = load_shared(&state, &token).await?;
+    let png = qr::png(&verification_link(&state.config.verifier_url, &token), 8).map_err(internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+async fn public_qr_svg(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiProblem> {
+    let (_, token) = load_shared(&state, &token).await?;
+    let svg = qr::svg(&verification_link(&state.config.verifier_url, &token)).map_err(internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+fn json_document(document: &str) -> Result<Response, ApiProblem> {
+    let value: Value = serde_json::from_str(document).map_err(internal)?;
+    Ok(Json(value).into_response())
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiProblem {
+    tracing::error!(%error, "request failed");
+    ApiProblem::internal()
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: installs what the
+# tests need (system packages, the Node.js reference implementation),
+# then runs the Rust test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+dpkg -s libssl-dev >/dev/null 2>&1 || need_apt+=(libssl-dev)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if ((${#need_apt[@]})); then
+  echo "installing ${need_apt[*]}"
+  if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+  else sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}"; fi
+fi
+
+# The independent JavaScript implementation the interoperability tests run.
+(cd interop && npm ci --no-audit --no-fund --loglevel=error)
+
+cargo test --workspace --locked "$@"
