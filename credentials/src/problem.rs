@@ -124,18 +124,21 @@ where
     }
 }
 
-/// Pulls the field name out of serde's messages such as "missing field
-/// `module_id`" or "member_id: invalid type".
+/// Pulls the field name out of axum's JSON data error, which reads
+/// "...target type: member_id: invalid type: ..." for a wrong value and
+/// "...target type: missing field `module_id` ..." for an absent one.
 fn field_of(detail: &str) -> String {
-    if let Some(start) = detail.find('`') {
-        if let Some(end) = detail[start + 1..].find('`') {
-            return detail[start + 1..start + 1 + end].to_owned();
+    let rest = detail
+        .split_once("target type: ")
+        .map(|(_, rest)| rest)
+        .unwrap_or(detail);
+    for prefix in ["missing field `", "unknown field `", "duplicate field `"] {
+        if let Some(tail) = rest.strip_prefix(prefix) {
+            return tail.split('`').next().unwrap_or_default().to_owned();
         }
     }
-    detail
-        .rsplit_once(": ")
-        .and_then(|(path, _)| path.rsplit(": ").next())
-        .filter(|path| !path.contains(' '))
-        .unwrap_or_default()
-        .to_owned()
+    match rest.split_once(": ") {
+        Some((path, _)) if !path.contains(' ') => path.to_owned(),
+        _ => String::new(),
+    }
 }

@@ -1,0 +1,100 @@
+//! A fresh issuer per test: its own data folder, database and key.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use issuer::{catalogue, config::Config, routes, AppState};
+use serde_json::Value;
+use std::path::Path;
+use tower::ServiceExt;
+
+pub const PLATFORM: &str = "platform-test-token";
+pub const STAFF: &str = "staff-test-token";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn repo_file(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(dir).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir) -> Self {
+        let state = AppState::open(Config::for_tests(dir.path().to_path_buf()))
+            .await
+            .expect("issuer state");
+        let catalogue: catalogue::Catalogue =
+            catalogue::read_json(&repo_file("catalogue/catalogue.json")).expect("catalogue");
+        catalogue::load_catalogue(&state.db, &catalogue).await.expect("load catalogue");
+        let demo: catalogue::Demo = catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
+        catalogue::load_demo(&state.db, &demo).await.expect("load demo");
+        let router = routes::router(state.clone());
+        Self { state, router, dir }
+    }
+
+    pub async fn request(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Option<String>, Vec<u8>) {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        (status, content_type, bytes)
+    }
+
+    pub async fn json(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let (status, _, bytes) = self.request(method, uri, token, body).await;
+        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    pub async fn complete(&self, member: &str, module: &str, date: &str) -> (StatusCode, Value) {
+        self.json(
+            "POST",
+            "/completions",
+            Some(PLATFORM),
+            Some(serde_json::json!({"member_id": member, "module_id": module, "completed_on": date, "score": 88})),
+        )
+        .await
+    }
+
+    /// A verifier that trusts this issuer, as a deployed verifier would.
+    pub async fn verifier(&self) -> credentials::Verifier {
+        let (_, document) = self.json("GET", "/.well-known/did.json", None, None).await;
+        let mut resolver = credentials::Resolver::new();
+        resolver.insert(document).expect("did document");
+        credentials::Verifier::new(resolver, vec![issuer::trusted_entry(&self.state.config)])
+    }
+
+    pub async fn path_modules(&self, path: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT module_id FROM path_modules WHERE path_id = ? ORDER BY position")
+            .bind(path)
+            .fetch_all(&self.state.db)
+            .await
+            .expect("path modules")
+    }
+}
