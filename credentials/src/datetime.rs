@@ -189,3 +189,19 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod upstream {
+    use std::str::FromStr;
+
+    /// xsd-types 0.9 (used by ssi 0.16) rejects these valid values; the
+    /// parser above exists because of it. If this test starts failing, the
+    /// upstream parser was fixed.
+    #[test]
+    fn xsd_types_rejects_valid_years() {
+        for value in ["1990-01-01T00:00:00Z", "9999-12-31T23:59:59Z"] {
+            assert!(ssi::xsd::DateTime::from_str(value).is_err(), "{value}");
+            assert!(super::parse(value).is_ok(), "{value}");
+        }
+    }
+}

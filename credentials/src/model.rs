@@ -84,7 +84,9 @@ pub fn open_badge(input: &CredentialInput) -> Map<String, Value> {
         "type": ["AchievementSubject"],
         "name": [
             {"@value": input.recipient.name_arabic, "@language": "ar"},
-            {"@value": input.recipient.name_latin, "@language": "ar-Latn"}
+            // Arabic written in Latin script; lowercase because processors
+            // differ on whether they normalize the case of language tags.
+            {"@value": input.recipient.name_latin, "@language": "ar-latn"}
         ],
         "identifier": [{
             "type": "IdentityObject",

@@ -455,9 +455,11 @@ fn object_to_rdf(
     };
     Some(Term::Literal {
         value: lexical,
+        // jsonld.js lowercases language tags (BCP 47 tags are
+        // case-insensitive); doing the same keeps signatures comparable.
         language: language
             .filter(|_| datatype.ends_with("langString"))
-            .map(str::to_owned),
+            .map(str::to_ascii_lowercase),
         datatype,
     })
 }
