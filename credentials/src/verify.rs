@@ -161,8 +161,8 @@ impl Verifier {
             return run.finish(Outcome::Malformed, None);
         };
 
-        let issuer = self.check_structure(document, &mut run);
         self.check_contexts(document, &mut run);
+        let issuer = self.check_structure(document, &mut run);
         if !run.errors.is_empty() {
             return run.finish(Outcome::Malformed, None);
         }
