@@ -5,10 +5,8 @@
 //! network: a credential that names any other context is rejected.
 
 use sha2::{Digest, Sha256};
-use ssi::json_ld::json_ld::{
-    syntax::Parse, Loader, LoadError, LoadingResult, RemoteDocument,
-};
 use ssi::json_ld::iref::{Iri, IriBuf};
+use ssi::json_ld::json_ld::{syntax::Parse, LoadError, Loader, LoadingResult, RemoteDocument};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -135,7 +133,11 @@ fn parse_pinned(context: &PinnedContext) -> Result<RemoteDocument, String> {
     let url = IriBuf::new(context.url.to_owned()).map_err(|_| context.url.to_owned())?;
     Ok(RemoteDocument::new(
         Some(url),
-        Some("application/ld+json".parse().map_err(|_| context.url.to_owned())?),
+        Some(
+            "application/ld+json"
+                .parse()
+                .map_err(|_| context.url.to_owned())?,
+        ),
         json,
     ))
 }

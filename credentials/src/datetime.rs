@@ -60,9 +60,7 @@ pub fn parse(value: &str) -> Result<DateTime<Utc>, InvalidDateTime> {
     let minute: u32 = fields[1].parse().map_err(|_| invalid())?;
     let second: u32 = fields[2].parse().map_err(|_| invalid())?;
     let nanos = match fraction {
-        Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(invalid())
-        }
+        Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => return Err(invalid()),
         Some(f) => {
             let digits: String = f.chars().chain(std::iter::repeat('0')).take(9).collect();
             digits.parse::<u32>().map_err(|_| invalid())?

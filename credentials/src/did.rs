@@ -123,7 +123,10 @@ fn absolute(controller_id: &str, reference: &str) -> String {
 }
 
 fn method_key(method_id: &str, method: &Value) -> Result<VerifyingKey, ResolveError> {
-    let kind = method.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = method
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     match kind {
         "Multikey" | "Ed25519VerificationKey2020" => {
             let multibase = method
@@ -204,15 +207,17 @@ mod tests {
         let method = Resolver::new()
             .resolve("did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2")
             .expect("resolves");
-        assert_eq!(method.controller, "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2");
+        assert_eq!(
+            method.controller,
+            "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+        );
         assert!(method.assertion_method);
     }
 
     #[test]
     fn did_key_fragment_must_match() {
-        let result = Resolver::new().resolve(
-            "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#other",
-        );
+        let result = Resolver::new()
+            .resolve("did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#other");
         assert!(matches!(result, Err(ResolveError::MethodNotFound(_))));
     }
 
@@ -223,7 +228,13 @@ mod tests {
         assert_eq!(did, "did:web:academy.example%3A8080");
         let mut resolver = Resolver::new();
         resolver
-            .insert(did_document(&did, &[PublishedKey { fragment: "key-1", key }]))
+            .insert(did_document(
+                &did,
+                &[PublishedKey {
+                    fragment: "key-1",
+                    key,
+                }],
+            ))
             .expect("insert");
         let method = resolver.resolve(&format!("{did}#key-1")).expect("resolves");
         assert_eq!(method.key, key);

@@ -15,7 +15,9 @@ pub struct Translations {
 
 impl Translations {
     /// Parses the embedded `(language, json)` sources.
-    pub fn from_sources(sources: &[(&'static str, &'static str)]) -> Result<Self, serde_json::Error> {
+    pub fn from_sources(
+        sources: &[(&'static str, &'static str)],
+    ) -> Result<Self, serde_json::Error> {
         let mut texts = HashMap::new();
         for (language, json) in sources {
             texts.insert(*language, serde_json::from_str(json)?);
@@ -135,7 +137,9 @@ mod tests {
 
     #[test]
     fn placeholders_are_escaped() {
-        let translations = Translations::from_sources(&[("en", r#"{"greet": "Hello {name} & co"}"#)]).expect("json");
+        let translations =
+            Translations::from_sources(&[("en", r#"{"greet": "Hello {name} & co"}"#)])
+                .expect("json");
         assert_eq!(
             translations.text("ar", "greet", &[("name", "<script>")]),
             "Hello &lt;script&gt; &amp; co"

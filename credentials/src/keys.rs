@@ -119,10 +119,29 @@ mod tests {
     #[test]
     fn rejects_wrong_prefix_and_length() {
         let short = multibase::encode(multibase::Base::Base58Btc, [0xed, 0x01, 1, 2, 3]);
-        assert!(matches!(decode_public_multibase(&short), Err(KeyError::NotEd25519(_))));
-        let secp = multibase::encode(multibase::Base::Base58Btc, [0xe7, 0x01].iter().chain([7u8; 33].iter()).copied().collect::<Vec<u8>>());
-        assert!(matches!(decode_public_multibase(&secp), Err(KeyError::NotEd25519(_))));
-        assert!(matches!(decode_public_multibase("u7QE"), Err(KeyError::Multibase(_))));
-        assert!(matches!(decode_public_multibase("z0OIl"), Err(KeyError::Multibase(_))));
+        assert!(matches!(
+            decode_public_multibase(&short),
+            Err(KeyError::NotEd25519(_))
+        ));
+        let secp = multibase::encode(
+            multibase::Base::Base58Btc,
+            [0xe7, 0x01]
+                .iter()
+                .chain([7u8; 33].iter())
+                .copied()
+                .collect::<Vec<u8>>(),
+        );
+        assert!(matches!(
+            decode_public_multibase(&secp),
+            Err(KeyError::NotEd25519(_))
+        ));
+        assert!(matches!(
+            decode_public_multibase("u7QE"),
+            Err(KeyError::Multibase(_))
+        ));
+        assert!(matches!(
+            decode_public_multibase("z0OIl"),
+            Err(KeyError::Multibase(_))
+        ));
     }
 }

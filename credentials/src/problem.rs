@@ -3,7 +3,6 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// A problem details response. `type` defaults to `about:blank`, so the
 /// `title` is the standard reason phrase of the status.
@@ -17,8 +16,6 @@ pub struct ApiProblem {
     /// The request field the problem is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    #[serde(flatten)]
-    pub extensions: Map<String, Value>,
 }
 
 impl ApiProblem {
@@ -29,7 +26,6 @@ impl ApiProblem {
             status: status.as_u16(),
             detail: detail.into(),
             field: None,
-            extensions: Map::new(),
         }
     }
 
@@ -95,7 +91,10 @@ where
 {
     type Rejection = ApiProblem;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => {
@@ -109,9 +108,18 @@ where
                         let detail = error.body_text();
                         let field = field_of(&detail);
                         let problem = ApiProblem::unprocessable(&field, detail);
-                        if field.is_empty() { ApiProblem { field: None, ..problem } } else { problem }
+                        if field.is_empty() {
+                            ApiProblem {
+                                field: None,
+                                ..problem
+                            }
+                        } else {
+                            problem
+                        }
                     }
-                    JsonRejection::JsonSyntaxError(error) => ApiProblem::bad_request(error.body_text()),
+                    JsonRejection::JsonSyntaxError(error) => {
+                        ApiProblem::bad_request(error.body_text())
+                    }
                     _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiProblem::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "the request body is larger than this endpoint accepts",

@@ -175,7 +175,9 @@ pub fn verify_proof(
     let method_id = field("verificationMethod")?;
     let purpose = field("proofPurpose")?.to_owned();
     if let Some(created) = proof.get("created") {
-        let created = created.as_str().ok_or(ProofError::InvalidCreated(created.to_string()))?;
+        let created = created
+            .as_str()
+            .ok_or(ProofError::InvalidCreated(created.to_string()))?;
         datetime::parse(created).map_err(|e| ProofError::InvalidCreated(e.to_string()))?;
     }
     let signature = keys::decode_signature(proof_value)
@@ -205,8 +207,14 @@ pub fn verify_proof(
         suite,
         method,
         purpose,
-        challenge: proof.get("challenge").and_then(Value::as_str).map(str::to_owned),
-        domain: proof.get("domain").and_then(Value::as_str).map(str::to_owned),
+        challenge: proof
+            .get("challenge")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        domain: proof
+            .get("domain")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 

@@ -14,7 +14,10 @@ pub enum QrError {
 /// Error correction level M (15% recovery): readable from a creased or
 /// slightly dirty printout while keeping the code small.
 fn code(link: &str) -> Result<QrCode, QrError> {
-    Ok(QrCode::with_error_correction_level(link.as_bytes(), EcLevel::M)?)
+    Ok(QrCode::with_error_correction_level(
+        link.as_bytes(),
+        EcLevel::M,
+    )?)
 }
 
 /// Renders `link` as a PNG with `module_pixels` pixels per module and the
@@ -59,7 +62,9 @@ mod tests {
     fn png_decodes_with_independent_reader() {
         let link = "https://verify.example/v/abc123";
         let bytes = png(link, 6).expect("png");
-        let image = image::load_from_memory(&bytes).expect("decode png").to_luma8();
+        let image = image::load_from_memory(&bytes)
+            .expect("decode png")
+            .to_luma8();
         let mut prepared = rqrr::PreparedImage::prepare(image);
         let grids = prepared.detect_grids();
         assert_eq!(grids.len(), 1);

@@ -263,7 +263,12 @@ impl NodeMapWalker<'_> {
             object.insert("@list".to_owned(), Value::Array(result));
             match list {
                 Some(list) => list.push(Value::Object(object)),
-                None => self.append(active_graph, active_subject, active_property, Value::Object(object)),
+                None => self.append(
+                    active_graph,
+                    active_subject,
+                    active_property,
+                    Value::Object(object),
+                ),
             }
             return;
         }
@@ -369,7 +374,13 @@ impl NodeMapWalker<'_> {
         entry.as_array_mut()
     }
 
-    fn add_unique(&mut self, graph: &str, subject: Option<&str>, property: Option<&str>, value: Value) {
+    fn add_unique(
+        &mut self,
+        graph: &str,
+        subject: Option<&str>,
+        property: Option<&str>,
+        value: Value,
+    ) {
         if let Some(values) = self.values(graph, subject, property) {
             if !values.contains(&value) {
                 values.push(value);
@@ -423,10 +434,7 @@ fn object_to_rdf(
         (canonical_json(value), format!("{RDF}JSON"))
     } else {
         match value {
-            Value::Bool(flag) => (
-                flag.to_string(),
-                datatype.unwrap_or(XSD_BOOLEAN).to_owned(),
-            ),
+            Value::Bool(flag) => (flag.to_string(), datatype.unwrap_or(XSD_BOOLEAN).to_owned()),
             Value::Number(number) => {
                 let float = number.as_f64()?;
                 let integral = float.fract() == 0.0 && float.abs() < 1e21;
@@ -519,11 +527,7 @@ pub fn canonical_json(value: &Value) -> String {
             let body: Vec<String> = entries
                 .into_iter()
                 .map(|(key, value)| {
-                    format!(
-                        "{}:{}",
-                        Value::String(key.clone()),
-                        canonical_json(value)
-                    )
+                    format!("{}:{}", Value::String(key.clone()), canonical_json(value))
                 })
                 .collect();
             format!("{{{}}}", body.join(","))
@@ -559,9 +563,11 @@ pub fn is_absolute_iri(value: &str) -> bool {
     let scheme_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     scheme_ok
-        && !value
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`'))
+        && !value.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+        })
 }
 
 fn is_well_formed_language(tag: &str) -> bool {
@@ -569,14 +575,18 @@ fn is_well_formed_language(tag: &str) -> bool {
     let first_ok = parts
         .next()
         .is_some_and(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
-    first_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+    first_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Canonicalizes statements with RDFC-1.0 and returns sorted N-Quads.
 pub fn canonical_nquads(quads: &[Quad]) -> Result<String, RdfError> {
     let lexical: Vec<LexicalQuad> = quads.iter().map(to_lexical).collect::<Result<_, _>>()?;
-    let refs: Vec<LexicalQuadRef> = lexical.iter().map(|quad| quad.as_lexical_quad_ref()).collect();
-    let mut lines = ssi::rdf::urdna2015::normalize(refs.into_iter()).into_nquads_lines();
+    let refs: Vec<LexicalQuadRef> = lexical
+        .iter()
+        .map(|quad| quad.as_lexical_quad_ref())
+        .collect();
+    let mut lines = ssi::rdf::urdna2015::normalize(refs).into_nquads_lines();
     lines.sort();
     lines.dedup();
     Ok(lines.concat())
@@ -596,7 +606,9 @@ fn to_lexical(quad: &Quad) -> Result<LexicalQuad, RdfError> {
         }
     }
     let predicate = match &quad.predicate {
-        Term::Iri(iri) => IriBuf::new(iri.clone()).map_err(|_| RdfError::InvalidTerm(iri.clone()))?,
+        Term::Iri(iri) => {
+            IriBuf::new(iri.clone()).map_err(|_| RdfError::InvalidTerm(iri.clone()))?
+        }
         other => return Err(RdfError::InvalidTerm(format!("{other:?}"))),
     };
     let object = match &quad.object {
@@ -611,16 +623,24 @@ fn to_lexical(quad: &Quad) -> Result<LexicalQuad, RdfError> {
                     .map_err(|_| RdfError::InvalidTerm(language.clone()))?,
             ),
         )),
-        Term::Literal { value, datatype, .. } => RdfTerm::Literal(Literal::new(
+        Term::Literal {
+            value, datatype, ..
+        } => RdfTerm::Literal(Literal::new(
             value.clone(),
             LiteralType::Any(
-                IriBuf::new(datatype.clone()).map_err(|_| RdfError::InvalidTerm(datatype.clone()))?,
+                IriBuf::new(datatype.clone())
+                    .map_err(|_| RdfError::InvalidTerm(datatype.clone()))?,
             ),
         )),
         other => RdfTerm::Id(id(other)?),
     };
     let graph = quad.graph.as_ref().map(id).transpose()?;
-    Ok(rdf_types::Quad(id(&quad.subject)?, predicate, object, graph))
+    Ok(rdf_types::Quad(
+        id(&quad.subject)?,
+        predicate,
+        object,
+        graph,
+    ))
 }
 
 #[cfg(test)]

@@ -30,7 +30,8 @@ impl LocalizedText {
                         .get("@language")
                         .and_then(Value::as_str)
                         .unwrap_or(UNTAGGED);
-                    text.entry(language.to_owned()).or_insert_with(|| s.to_owned());
+                    text.entry(language.to_owned())
+                        .or_insert_with(|| s.to_owned());
                 }
             }
             _ => {}

@@ -31,7 +31,9 @@ impl ErrorKind {
             Self::CryptographicSecurityError => {
                 "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR"
             }
-            Self::MalformedValueError => "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR",
+            Self::MalformedValueError => {
+                "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR"
+            }
             Self::RangeError => "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
         }
     }
@@ -157,7 +159,11 @@ impl Verifier {
     pub fn verify_credential(&self, credential: &Value, now: DateTime<Utc>) -> Report {
         let mut run = Run::default();
         let Some(document) = credential.as_object() else {
-            run.fail(ErrorKind::ParsingError, "structure", "the credential is not a JSON object");
+            run.fail(
+                ErrorKind::ParsingError,
+                "structure",
+                "the credential is not a JSON object",
+            );
             return run.finish(Outcome::Malformed, None);
         };
 
@@ -226,7 +232,11 @@ impl Verifier {
         }
         if let Some(id) = document.get("id") {
             if !id.as_str().is_some_and(crate::rdf::is_absolute_iri) {
-                run.fail(ErrorKind::MalformedValueError, "id", "the credential id is not a URL");
+                run.fail(
+                    ErrorKind::MalformedValueError,
+                    "id",
+                    "the credential id is not a URL",
+                );
             }
         }
         let issuer = match document.get("issuer") {
@@ -252,7 +262,10 @@ impl Verifier {
             None => Vec::new(),
         };
         let first = contexts.first().and_then(Value::as_str);
-        if !matches!(first, Some(contexts::CREDENTIALS_V2) | Some(contexts::CREDENTIALS_V1)) {
+        if !matches!(
+            first,
+            Some(contexts::CREDENTIALS_V2) | Some(contexts::CREDENTIALS_V1)
+        ) {
             run.fail(
                 ErrorKind::ParsingError,
                 "@context",
@@ -284,16 +297,15 @@ impl Verifier {
         }
     }
 
-    fn check_proofs(
-        &self,
-        document: &Map<String, Value>,
-        issuer: &str,
-        run: &mut Run,
-    ) -> Outcome {
+    fn check_proofs(&self, document: &Map<String, Value>, issuer: &str, run: &mut Run) -> Outcome {
         let proofs = match proof::proofs(document) {
             Ok(proofs) => proofs,
             Err(error) => {
-                run.fail(ErrorKind::CryptographicSecurityError, "proof", error.to_string());
+                run.fail(
+                    ErrorKind::CryptographicSecurityError,
+                    "proof",
+                    error.to_string(),
+                );
                 return Outcome::Malformed;
             }
         };
@@ -334,9 +346,7 @@ impl Verifier {
             run.fail(
                 ErrorKind::CryptographicSecurityError,
                 "proof.issuer",
-                format!(
-                    "no proof is made for assertions by a key that issuer {issuer} controls"
-                ),
+                format!("no proof is made for assertions by a key that issuer {issuer} controls"),
             );
             Outcome::Forged
         }
@@ -354,7 +364,11 @@ impl Verifier {
         let mut run = Run::default();
         let mut credentials = Vec::new();
         let Some(document) = presentation.as_object() else {
-            run.fail(ErrorKind::ParsingError, "structure", "the presentation is not a JSON object");
+            run.fail(
+                ErrorKind::ParsingError,
+                "structure",
+                "the presentation is not a JSON object",
+            );
             return PresentationReport::from_run(run, credentials);
         };
         let types = document.get("type").map(as_strings).unwrap_or_default();
@@ -367,8 +381,7 @@ impl Verifier {
         }
         self.check_contexts(document, &mut run);
         if run.errors.is_empty() {
-            self.check_presentation_proof(document, challenge, domain, &mut run)
-                ;
+            self.check_presentation_proof(document, challenge, domain, &mut run);
         }
         let embedded = match document.get("verifiableCredential") {
             None => Vec::new(),
@@ -396,7 +409,11 @@ impl Verifier {
         let proofs = match proof::proofs(document) {
             Ok(proofs) => proofs,
             Err(error) => {
-                run.fail(ErrorKind::CryptographicSecurityError, "proof", error.to_string());
+                run.fail(
+                    ErrorKind::CryptographicSecurityError,
+                    "proof",
+                    error.to_string(),
+                );
                 return;
             }
         };
@@ -404,7 +421,11 @@ impl Verifier {
             let checked = match proof::verify_proof(document, proof, &self.resolver) {
                 Ok(checked) => checked,
                 Err(error) => {
-                    run.fail(ErrorKind::CryptographicSecurityError, "proof", error.to_string());
+                    run.fail(
+                        ErrorKind::CryptographicSecurityError,
+                        "proof",
+                        error.to_string(),
+                    );
                     continue;
                 }
             };
@@ -503,7 +524,11 @@ fn check_dates(document: &Map<String, Value>, now: DateTime<Utc>, run: &mut Run)
     };
     let from = read(&["validFrom", "issuanceDate"]);
     let until = read(&["validUntil", "expirationDate"]);
-    if run.errors.iter().any(|p| p.is(ErrorKind::MalformedValueError)) {
+    if run
+        .errors
+        .iter()
+        .any(|p| p.is(ErrorKind::MalformedValueError))
+    {
         return Outcome::Malformed;
     }
 
@@ -523,7 +548,10 @@ fn check_dates(document: &Map<String, Value>, now: DateTime<Utc>, run: &mut Run)
             run.fail(
                 ErrorKind::RangeError,
                 &name,
-                format!("the credential is not valid before {}", datetime::format(from)),
+                format!(
+                    "the credential is not valid before {}",
+                    datetime::format(from)
+                ),
             );
             outcome = Outcome::NotYetValid;
         } else {
@@ -564,7 +592,10 @@ fn summarize(document: &Map<String, Value>) -> Summary {
             .map(str::to_owned)
     };
     Summary {
-        id: document.get("id").and_then(Value::as_str).map(str::to_owned),
+        id: document
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         issuer_id,
         issuer_name: None,
         subject_name: LocalizedText::from_json(subject.get("name")),

@@ -20,7 +20,12 @@ fn js_canonical(file: &Path) -> String {
         .arg(file)
         .output()
         .expect("node must be installed");
-    assert!(output.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).expect("utf-8")
 }
 
@@ -38,7 +43,10 @@ fn json_files(dir: &Path, found: &mut Vec<PathBuf>) {
 #[test]
 fn canonical_form_matches_jsonld_js() {
     let mut files = Vec::new();
-    json_files(&repo().join("fixtures/dcc-fixtures/verifiableCredentials"), &mut files);
+    json_files(
+        &repo().join("fixtures/dcc-fixtures/verifiableCredentials"),
+        &mut files,
+    );
     files.push(repo().join("fixtures/openbadges-v3/signed.json"));
     files.push(repo().join("fixtures/w3c-vc-di-eddsa/TestVectors/unsigned.json"));
     files.sort();

@@ -28,7 +28,11 @@ struct Reproduction {
     signed: Map<String, Value>,
 }
 
-fn reproduce(unsigned: Map<String, Value>, options: Map<String, Value>, secret: &ed25519_dalek::SigningKey) -> Reproduction {
+fn reproduce(
+    unsigned: Map<String, Value>,
+    options: Map<String, Value>,
+    secret: &ed25519_dalek::SigningKey,
+) -> Reproduction {
     let mut options = options;
     options.remove("@context");
     let hashes = proof::hash_data(&unsigned, &options).expect("hash data");
@@ -37,14 +41,17 @@ fn reproduce(unsigned: Map<String, Value>, options: Map<String, Value>, secret: 
 }
 
 fn proof_value(document: &Map<String, Value>) -> &str {
-    document["proof"]["proofValue"].as_str().expect("proofValue")
+    document["proof"]["proofValue"]
+        .as_str()
+        .expect("proofValue")
 }
 
 const W3C: &str = "w3c-vc-di-eddsa/TestVectors";
 
 fn w3c_key() -> ed25519_dalek::SigningKey {
     let pair = object(&format!("{W3C}/keyPair.json"));
-    keys::decode_secret_multibase(pair["privateKeyMultibase"].as_str().expect("private key")).expect("key")
+    keys::decode_secret_multibase(pair["privateKeyMultibase"].as_str().expect("private key"))
+        .expect("key")
 }
 
 #[test]
@@ -54,13 +61,27 @@ fn w3c_eddsa_rdfc_2022_reproduced() {
         object(&format!("{W3C}/unsigned.json")),
         object(&format!("{dir}/proofConfigDataInt.json")),
         &w3c_key(),
-    )
-    ;
-    assert_eq!(result.hashes.canonical_document, read(&format!("{dir}/canonDocDataInt.txt")));
-    assert_eq!(result.hashes.canonical_proof_config, read(&format!("{dir}/proofCanonDataInt.txt")));
-    assert_eq!(hex::encode(result.hashes.document_hash), read(&format!("{dir}/docHashDataInt.txt")).trim());
-    assert_eq!(hex::encode(result.hashes.proof_config_hash), read(&format!("{dir}/proofHashDataInt.txt")).trim());
-    assert_eq!(proof_value(&result.signed), read(&format!("{dir}/sigBTC58DataInt.txt")).trim());
+    );
+    assert_eq!(
+        result.hashes.canonical_document,
+        read(&format!("{dir}/canonDocDataInt.txt"))
+    );
+    assert_eq!(
+        result.hashes.canonical_proof_config,
+        read(&format!("{dir}/proofCanonDataInt.txt"))
+    );
+    assert_eq!(
+        hex::encode(result.hashes.document_hash),
+        read(&format!("{dir}/docHashDataInt.txt")).trim()
+    );
+    assert_eq!(
+        hex::encode(result.hashes.proof_config_hash),
+        read(&format!("{dir}/proofHashDataInt.txt")).trim()
+    );
+    assert_eq!(
+        proof_value(&result.signed),
+        read(&format!("{dir}/sigBTC58DataInt.txt")).trim()
+    );
     assert_eq!(result.signed, object(&format!("{dir}/signedDataInt.json")));
 }
 
@@ -70,23 +91,54 @@ fn w3c_ed25519_signature_2020_reproduced() {
     let signed = object(&format!("{dir}/signedEdSig.json"));
     let mut unsigned = signed.clone();
     unsigned.remove("proof");
-    let result = reproduce(unsigned, object(&format!("{dir}/proofConfigEdSig.json")), &w3c_key());
-    assert_eq!(result.hashes.canonical_document, read(&format!("{dir}/canonDocEdSig.txt")));
-    assert_eq!(result.hashes.canonical_proof_config, read(&format!("{dir}/proofCanonEdSig.txt")));
-    assert_eq!(proof_value(&result.signed), read(&format!("{dir}/sigBTC58EdSig.txt")).trim());
+    let result = reproduce(
+        unsigned,
+        object(&format!("{dir}/proofConfigEdSig.json")),
+        &w3c_key(),
+    );
+    assert_eq!(
+        result.hashes.canonical_document,
+        read(&format!("{dir}/canonDocEdSig.txt"))
+    );
+    assert_eq!(
+        result.hashes.canonical_proof_config,
+        read(&format!("{dir}/proofCanonEdSig.txt"))
+    );
+    assert_eq!(
+        proof_value(&result.signed),
+        read(&format!("{dir}/sigBTC58EdSig.txt")).trim()
+    );
 }
 
 #[test]
 fn open_badges_vector_reproduced() {
     let dir = "openbadges-v3";
     let pair = object(&format!("{dir}/key-pair.json"));
-    let secret = keys::decode_secret_multibase(pair["secretKeyMultibase"].as_str().expect("secret")).expect("key");
-    let result = reproduce(object(&format!("{dir}/unsigned.json")), object(&format!("{dir}/proof-options.json")), &secret);
+    let secret =
+        keys::decode_secret_multibase(pair["secretKeyMultibase"].as_str().expect("secret"))
+            .expect("key");
+    let result = reproduce(
+        object(&format!("{dir}/unsigned.json")),
+        object(&format!("{dir}/proof-options.json")),
+        &secret,
+    );
     let hashes = read(&format!("{dir}/hashes.txt"));
-    assert_eq!(result.hashes.canonical_document, read(&format!("{dir}/document-canon.txt")));
-    assert_eq!(result.hashes.canonical_proof_config, read(&format!("{dir}/proof-canon.txt")));
-    assert!(hashes.contains(&hex::encode(result.hashes.document_hash)), "document hash");
-    assert!(hashes.contains(&hex::encode(result.hashes.proof_config_hash)), "proof hash");
+    assert_eq!(
+        result.hashes.canonical_document,
+        read(&format!("{dir}/document-canon.txt"))
+    );
+    assert_eq!(
+        result.hashes.canonical_proof_config,
+        read(&format!("{dir}/proof-canon.txt"))
+    );
+    assert!(
+        hashes.contains(&hex::encode(result.hashes.document_hash)),
+        "document hash"
+    );
+    assert!(
+        hashes.contains(&hex::encode(result.hashes.proof_config_hash)),
+        "proof hash"
+    );
     assert_eq!(result.signed, object(&format!("{dir}/signed.json")));
 }
 
@@ -124,7 +176,11 @@ fn w3c_vector_issuer_does_not_control_key() {
     let verifier = Verifier::default();
     let signed = Value::Object(object(&format!("{W3C}/eddsa-rdfc-2022/signedDataInt.json")));
     let report = verifier.verify_credential(&signed, at("2026-01-01T00:00:00Z"));
-    assert!(report.checks.contains(&"proof".to_owned()), "{:?}", report.errors);
+    assert!(
+        report.checks.contains(&"proof".to_owned()),
+        "{:?}",
+        report.errors
+    );
     assert_eq!(report.outcome, Outcome::Forged);
     assert!(report.errors.iter().any(|p| p.check == "proof.issuer"));
 }
@@ -137,11 +193,16 @@ fn dcc_fixtures_give_stated_results() {
     let base = fixtures().join("dcc-fixtures/verifiableCredentials/v2");
     let mut seen = 0;
     for suite in ["dataIntegrityProof/didKey", "ed25519/didKey"] {
-        let mut entries: Vec<_> = std::fs::read_dir(base.join(suite)).expect("fixture folder").flatten().collect();
+        let mut entries: Vec<_> = std::fs::read_dir(base.join(suite))
+            .expect("fixture folder")
+            .flatten()
+            .collect();
         entries.sort_by_key(|entry| entry.file_name());
         for entry in entries {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let credential: Value = serde_json::from_str(&std::fs::read_to_string(entry.path()).expect("read")).expect("json");
+            let credential: Value =
+                serde_json::from_str(&std::fs::read_to_string(entry.path()).expect("read"))
+                    .expect("json");
             let report = verifier.verify_credential(&credential, at("2026-06-01T00:00:00Z"));
             let signature_ok = report.checks.contains(&"proof".to_owned());
             if name.ends_with("-tampered.json") {
@@ -154,7 +215,10 @@ fn dcc_fixtures_give_stated_results() {
             let segments: Vec<&str> = name.trim_end_matches(".json").split('-').collect();
             if segments.contains(&"expired") {
                 assert_eq!(report.outcome, Outcome::Expired, "{name}");
-                assert!(report.errors.iter().any(|p| p.is(ErrorKind::RangeError)), "{name}");
+                assert!(
+                    report.errors.iter().any(|p| p.is(ErrorKind::RangeError)),
+                    "{name}"
+                );
             }
             if segments.contains(&"notYetValid") {
                 assert_eq!(report.outcome, Outcome::NotYetValid, "{name}");
@@ -175,7 +239,11 @@ fn identity_hash_fixture_verifies() {
     ))
     .expect("json");
     let report = verifier.verify_credential(&credential, at("2026-06-01T00:00:00Z"));
-    assert!(report.checks.contains(&"proof".to_owned()), "{:?}", report.errors);
+    assert!(
+        report.checks.contains(&"proof".to_owned()),
+        "{:?}",
+        report.errors
+    );
 }
 
 #[test]
@@ -187,14 +255,25 @@ fn every_signed_field_is_covered() {
     for (path, replacement) in [
         ("/name", serde_json::json!("Another name")),
         ("/validFrom", serde_json::json!("2010-01-02T00:00:00Z")),
-        ("/credentialSubject/achievement/name", serde_json::json!("Forged achievement")),
-        ("/credentialSubject/achievement/criteria/narrative", serde_json::json!("Nothing")),
+        (
+            "/credentialSubject/achievement/name",
+            serde_json::json!("Forged achievement"),
+        ),
+        (
+            "/credentialSubject/achievement/criteria/narrative",
+            serde_json::json!("Nothing"),
+        ),
         ("/issuer/name", serde_json::json!("Someone else")),
-        ("/id", serde_json::json!("http://example.edu/credentials/9999")),
+        (
+            "/id",
+            serde_json::json!("http://example.edu/credentials/9999"),
+        ),
         ("/proof/created", serde_json::json!("2011-01-01T19:23:24Z")),
     ] {
         let mut document = Value::Object(signed.clone());
-        let target = document.pointer_mut(path).unwrap_or_else(|| panic!("{path} missing"));
+        let target = document
+            .pointer_mut(path)
+            .unwrap_or_else(|| panic!("{path} missing"));
         *target = replacement;
         let report = verifier.verify_credential(&document, now);
         assert!(!report.verified, "{path} change still verified");
@@ -208,9 +287,15 @@ fn every_signed_field_is_covered() {
 fn unknown_context_rejected_offline() {
     let verifier = Verifier::default();
     let mut credential = object(&format!("{W3C}/eddsa-rdfc-2022/employ/signedDataInt.json"));
-    let report = verifier.verify_credential(&Value::Object(credential.clone()), at("2026-01-01T00:00:00Z"));
+    let report = verifier.verify_credential(
+        &Value::Object(credential.clone()),
+        at("2026-01-01T00:00:00Z"),
+    );
     assert_eq!(report.outcome, Outcome::Malformed);
-    assert!(report.errors.iter().any(|p| p.is(ErrorKind::ParsingError) && p.detail.contains("citizenship")));
+    assert!(report
+        .errors
+        .iter()
+        .any(|p| p.is(ErrorKind::ParsingError) && p.detail.contains("citizenship")));
 
     credential.insert("@context".into(), serde_json::json!(["https://www.w3.org/ns/credentials/v2", {"name": "https://evil.example/name"}]));
     let report = verifier.verify_credential(&Value::Object(credential), at("2026-01-01T00:00:00Z"));

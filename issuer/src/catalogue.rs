@@ -5,8 +5,8 @@
 //! updates titles and texts. Issued credentials are stored signed and are
 //! never touched by a load.
 
-use credentials::LocalizedText;
 use credentials::text::LANGUAGES;
+use credentials::LocalizedText;
 use serde::Deserialize;
 use sqlx::SqlitePool;
 use std::collections::HashSet;
@@ -87,18 +87,41 @@ impl Catalogue {
     pub fn validate(&self) -> anyhow::Result<()> {
         let mut ids = HashSet::new();
         for module in &self.modules {
-            anyhow::ensure!(is_stable_id(&module.id), "module id {:?} must be lowercase letters, digits and hyphens", module.id);
-            anyhow::ensure!(ids.insert(module.id.as_str()), "module id {:?} appears twice", module.id);
+            anyhow::ensure!(
+                is_stable_id(&module.id),
+                "module id {:?} must be lowercase letters, digits and hyphens",
+                module.id
+            );
+            anyhow::ensure!(
+                ids.insert(module.id.as_str()),
+                "module id {:?} appears twice",
+                module.id
+            );
             anyhow::ensure!(module.hours > 0, "module {} has zero hours", module.id);
-            check_languages(&module.id, &[&module.title, &module.description, &module.criteria])?;
+            check_languages(
+                &module.id,
+                &[&module.title, &module.description, &module.criteria],
+            )?;
         }
         let mut path_ids = HashSet::new();
         for path in &self.paths {
-            anyhow::ensure!(is_stable_id(&path.id), "path id {:?} must be lowercase letters, digits and hyphens", path.id);
-            anyhow::ensure!(path_ids.insert(path.id.as_str()), "path id {:?} appears twice", path.id);
+            anyhow::ensure!(
+                is_stable_id(&path.id),
+                "path id {:?} must be lowercase letters, digits and hyphens",
+                path.id
+            );
+            anyhow::ensure!(
+                path_ids.insert(path.id.as_str()),
+                "path id {:?} appears twice",
+                path.id
+            );
             anyhow::ensure!(!path.modules.is_empty(), "path {} has no modules", path.id);
             for module in &path.modules {
-                anyhow::ensure!(ids.contains(module.as_str()), "path {} names unknown module {module:?}", path.id);
+                anyhow::ensure!(
+                    ids.contains(module.as_str()),
+                    "path {} names unknown module {module:?}",
+                    path.id
+                );
             }
             check_languages(&path.id, &[&path.title, &path.description, &path.criteria])?;
         }
@@ -177,7 +200,11 @@ pub async fn load_catalogue(pool: &SqlitePool, catalogue: &Catalogue) -> anyhow:
 pub async fn load_demo(pool: &SqlitePool, demo: &Demo) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for cooperative in &demo.cooperatives {
-        anyhow::ensure!(is_stable_id(&cooperative.id), "cooperative id {:?} must be lowercase letters, digits and hyphens", cooperative.id);
+        anyhow::ensure!(
+            is_stable_id(&cooperative.id),
+            "cooperative id {:?} must be lowercase letters, digits and hyphens",
+            cooperative.id
+        );
         sqlx::query(
             "INSERT INTO cooperatives (id, name_ar, name_latin, registration_number, region)
              VALUES (?, ?, ?, ?, ?)
@@ -193,8 +220,17 @@ pub async fn load_demo(pool: &SqlitePool, demo: &Demo) -> anyhow::Result<()> {
         .await?;
     }
     for member in &demo.members {
-        anyhow::ensure!(is_stable_id(&member.id), "member id {:?} must be lowercase letters, digits and hyphens", member.id);
-        anyhow::ensure!(matches!(member.role.as_str(), "member" | "manager"), "member {} has unknown role {:?}", member.id, member.role);
+        anyhow::ensure!(
+            is_stable_id(&member.id),
+            "member id {:?} must be lowercase letters, digits and hyphens",
+            member.id
+        );
+        anyhow::ensure!(
+            matches!(member.role.as_str(), "member" | "manager"),
+            "member {} has unknown role {:?}",
+            member.id,
+            member.role
+        );
         sqlx::query(
             "INSERT INTO members (id, cooperative_id, name_ar, name_latin, email, phone, role, identity_salt)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)

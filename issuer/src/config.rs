@@ -46,9 +46,8 @@ impl Config {
         };
         Ok(Self {
             addr,
-            database_url: var("DATABASE_URL").unwrap_or_else(|| {
-                format!("sqlite://{}", data_dir.join("academy.db").display())
-            }),
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("academy.db").display())),
             data_dir,
             public_url,
             did,
@@ -90,7 +89,8 @@ impl Config {
 
 /// Derives the did:web identifier served at `url`'s `/.well-known/did.json`.
 pub fn did_for_url(url: &str) -> anyhow::Result<String> {
-    let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("ISSUER_PUBLIC_URL {url:?} is not a URL: {e}"))?;
+    let parsed = url::Url::parse(url)
+        .map_err(|e| anyhow::anyhow!("ISSUER_PUBLIC_URL {url:?} is not a URL: {e}"))?;
     let host = parsed
         .host_str()
         .ok_or_else(|| anyhow::anyhow!("ISSUER_PUBLIC_URL {url:?} has no host"))?;

@@ -10,7 +10,10 @@ use std::time::Duration;
 pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
     if !url.starts_with("sqlite:") {
         // TODO: PostgreSQL support; only SQLite URLs are accepted so far.
-        anyhow::bail!("DATABASE_URL must be a sqlite: URL, got a {} URL", url.split(':').next().unwrap_or("different"));
+        anyhow::bail!(
+            "DATABASE_URL must be a sqlite: URL, got a {} URL",
+            url.split(':').next().unwrap_or("different")
+        );
     }
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)

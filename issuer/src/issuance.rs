@@ -8,7 +8,9 @@
 
 use crate::keystore::Signer;
 use chrono::{DateTime, NaiveDate, Utc};
-use credentials::model::{self, Achievement, AchievementKind, CredentialInput, Recipient, Supporting};
+use credentials::model::{
+    self, Achievement, AchievementKind, CredentialInput, Recipient, Supporting,
+};
 use credentials::{datetime, proof, LocalizedText};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -43,7 +45,10 @@ pub enum IssueError {
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> IssueError {
-    IssueError::Invalid { field, reason: reason.into() }
+    IssueError::Invalid {
+        field,
+        reason: reason.into(),
+    }
 }
 
 /// A credential created or found for a completion.
@@ -80,7 +85,10 @@ fn validate(report: &CompletionReport, now: DateTime<Utc>) -> Result<ValidComple
     let (year, month, day) = EARLIEST_COMPLETION;
     let earliest = NaiveDate::from_ymd_opt(year, month, day).unwrap_or(NaiveDate::MIN);
     if completed_on < earliest {
-        return Err(invalid("completed_on", format!("must not be before {earliest}")));
+        return Err(invalid(
+            "completed_on",
+            format!("must not be before {earliest}"),
+        ));
     }
     // A day that has begun anywhere (UTC+14) is not in the future.
     if completed_on > (now + chrono::Duration::hours(14)).date_naive() {
@@ -94,16 +102,31 @@ fn validate(report: &CompletionReport, now: DateTime<Utc>) -> Result<ValidComple
     let evidence_url = match &report.evidence_url {
         None => None,
         Some(url) => {
-            let parsed = url::Url::parse(url).map_err(|_| invalid("evidence_url", "must be an absolute URL"))?;
+            let parsed = url::Url::parse(url)
+                .map_err(|_| invalid("evidence_url", "must be an absolute URL"))?;
             if !matches!(parsed.scheme(), "https" | "http") || url.len() > 2048 {
-                return Err(invalid("evidence_url", "must be an http or https URL of at most 2048 characters"));
+                return Err(invalid(
+                    "evidence_url",
+                    "must be an http or https URL of at most 2048 characters",
+                ));
             }
             Some(parsed.to_string())
         }
     };
-    for (field, value) in [("member_id", &report.member_id), ("module_id", &report.module_id)] {
-        if value.is_empty() || value.len() > 64 || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(invalid(field, "must be an id of letters, digits and hyphens"));
+    for (field, value) in [
+        ("member_id", &report.member_id),
+        ("module_id", &report.module_id),
+    ] {
+        if value.is_empty()
+            || value.len() > 64
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(invalid(
+                field,
+                "must be an id of letters, digits and hyphens",
+            ));
         }
     }
     Ok(ValidCompletion {
@@ -147,7 +170,11 @@ pub async fn record_completion(
     if let Some((credential_id,)) = existing {
         let module_credential = load_issued(&mut tx, &credential_id).await?;
         tx.commit().await?;
-        return Ok(CompletionOutcome { created: false, module_credential, path_credentials: Vec::new() });
+        return Ok(CompletionOutcome {
+            created: false,
+            module_credential,
+            path_credentials: Vec::new(),
+        });
     }
 
     // A module without a validity period is earned once; completing it
@@ -195,7 +222,10 @@ pub async fn record_completion(
                 evidence_url: completion.evidence_url.clone(),
                 supporting: Vec::new(),
             };
-            let issued = store_signed(&mut tx, issuer, &input, "module", &module.id, &member.id, now).await?;
+            let issued = store_signed(
+                &mut tx, issuer, &input, "module", &module.id, &member.id, now,
+            )
+            .await?;
             (issued, true)
         }
     };
@@ -216,7 +246,11 @@ pub async fn record_completion(
 
     let path_credentials = issue_finished_paths(&mut tx, issuer, &member, &module.id, now).await?;
     tx.commit().await?;
-    Ok(CompletionOutcome { created: created || !path_credentials.is_empty(), module_credential, path_credentials })
+    Ok(CompletionOutcome {
+        created: created || !path_credentials.is_empty(),
+        module_credential,
+        path_credentials,
+    })
 }
 
 /// Issues the credential of every path that contains `module_id` and whose
@@ -281,7 +315,10 @@ async fn issue_finished_paths(
             supporting: supporting
                 .iter()
                 .filter_map(|(id, title, _)| {
-                    id.clone().map(|credential_id| Supporting { credential_id, name: parse_text(title) })
+                    id.clone().map(|credential_id| Supporting {
+                        credential_id,
+                        name: parse_text(title),
+                    })
                 })
                 .collect(),
         };
@@ -326,7 +363,11 @@ async fn store_signed(
 }
 
 /// Signs a credential with the current key (`eddsa-rdfc-2022`).
-pub fn sign(signer: &Signer, unsigned: &Map<String, Value>, now: DateTime<Utc>) -> Result<Map<String, Value>, proof::ProofError> {
+pub fn sign(
+    signer: &Signer,
+    unsigned: &Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<Map<String, Value>, proof::ProofError> {
     let options = json!({
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-rdfc-2022",
@@ -385,7 +426,12 @@ async fn load_member(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<Membe
         field: "member_id",
         reason: format!("no member has id {id:?}"),
     })?;
-    Ok(MemberRow { id, name_ar, name_latin, identity_salt })
+    Ok(MemberRow {
+        id,
+        name_ar,
+        name_latin,
+        identity_salt,
+    })
 }
 
 async fn load_module(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<ModuleRow, IssueError> {
@@ -408,12 +454,20 @@ async fn load_module(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<Modul
     })
 }
 
-async fn load_issued(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<IssuedCredential, IssueError> {
+async fn load_issued(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+) -> Result<IssuedCredential, IssueError> {
     let (id, kind, achievement_id, share_token): (String, String, String, String) = sqlx::query_as(
         "SELECT id, kind, achievement_id, share_token FROM credentials WHERE id = ?",
     )
     .bind(id)
     .fetch_one(&mut **tx)
     .await?;
-    Ok(IssuedCredential { id, kind, achievement_id, share_token })
+    Ok(IssuedCredential {
+        id,
+        kind,
+        achievement_id,
+        share_token,
+    })
 }

@@ -9,7 +9,7 @@ use base64::Engine;
 use chrono::Utc;
 use credentials::keys;
 use ed25519_dalek::SigningKey;
-use josekit::jwe::{JweHeader, Dir};
+use josekit::jwe::{Dir, JweHeader};
 use sqlx::SqlitePool;
 use std::path::Path;
 
@@ -83,8 +83,9 @@ fn encrypt(seed: &[u8; 32], master: &[u8; 32]) -> anyhow::Result<String> {
 
 fn decrypt(jwe: &str, master: &[u8; 32]) -> anyhow::Result<SigningKey> {
     let decrypter = Dir.decrypter_from_bytes(master)?;
-    let (seed, _) = josekit::jwe::deserialize_compact(jwe, &decrypter)
-        .map_err(|_| anyhow::anyhow!("a signing key could not be decrypted: wrong key-encryption key?"))?;
+    let (seed, _) = josekit::jwe::deserialize_compact(jwe, &decrypter).map_err(|_| {
+        anyhow::anyhow!("a signing key could not be decrypted: wrong key-encryption key?")
+    })?;
     let seed: [u8; 32] = seed
         .try_into()
         .map_err(|_| anyhow::anyhow!("a stored signing key has the wrong length"))?;
@@ -93,14 +94,21 @@ fn decrypt(jwe: &str, master: &[u8; 32]) -> anyhow::Result<SigningKey> {
 
 /// Returns the current signing key, generating and storing the first one
 /// on first start.
-pub async fn current_signer(pool: &SqlitePool, did: &str, master: &[u8; 32]) -> anyhow::Result<Signer> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT fragment, encrypted_secret FROM signing_keys WHERE is_current = 1",
-    )
-    .fetch_optional(pool)
-    .await?;
+pub async fn current_signer(
+    pool: &SqlitePool,
+    did: &str,
+    master: &[u8; 32],
+) -> anyhow::Result<Signer> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT fragment, encrypted_secret FROM signing_keys WHERE is_current = 1")
+            .fetch_optional(pool)
+            .await?;
     if let Some((fragment, encrypted)) = row {
-        return Ok(Signer { did: did.to_owned(), fragment, key: decrypt(&encrypted, master)? });
+        return Ok(Signer {
+            did: did.to_owned(),
+            fragment,
+            key: decrypt(&encrypted, master)?,
+        });
     }
 
     let key = keys::generate();
@@ -116,7 +124,11 @@ pub async fn current_signer(pool: &SqlitePool, did: &str, master: &[u8; 32]) -> 
     .execute(pool)
     .await?;
     tracing::info!(method = %format!("{did}#{fragment}"), "created the first signing key");
-    Ok(Signer { did: did.to_owned(), fragment, key })
+    Ok(Signer {
+        did: did.to_owned(),
+        fragment,
+        key,
+    })
 }
 
 /// Builds the DID document from every stored public key.
@@ -131,7 +143,10 @@ pub async fn did_document(pool: &SqlitePool, did: &str) -> anyhow::Result<serde_
     }
     let entries: Vec<credentials::did::PublishedKey<'_>> = published
         .iter()
-        .map(|(fragment, key)| credentials::did::PublishedKey { fragment, key: *key })
+        .map(|(fragment, key)| credentials::did::PublishedKey {
+            fragment,
+            key: *key,
+        })
         .collect();
     Ok(credentials::did::did_document(did, &entries))
 }
@@ -147,7 +162,10 @@ mod tests {
         let jwe = encrypt(key.as_bytes(), &master).expect("encrypt");
         assert!(!jwe.contains(&hex::encode(key.as_bytes())));
         assert_eq!(jwe.split('.').count(), 5);
-        assert_eq!(decrypt(&jwe, &master).expect("decrypt").to_bytes(), key.to_bytes());
+        assert_eq!(
+            decrypt(&jwe, &master).expect("decrypt").to_bytes(),
+            key.to_bytes()
+        );
         assert!(decrypt(&jwe, &[8u8; 32]).is_err());
     }
 }

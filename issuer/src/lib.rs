@@ -55,7 +55,10 @@ async fn self_resolver(db: &SqlitePool, did: &str) -> anyhow::Result<Resolver> {
 
 /// The academy as an entry of a verifier's trusted issuer list.
 pub fn trusted_entry(config: &Config) -> TrustedIssuer {
-    TrustedIssuer { id: config.did.clone(), name: config.academy_name().0 }
+    TrustedIssuer {
+        id: config.did.clone(),
+        name: config.academy_name().0,
+    }
 }
 
 /// The file a verifier loads to trust this academy with no network access:

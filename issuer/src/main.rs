@@ -39,13 +39,21 @@ async fn main() -> anyhow::Result<()> {
         Command::LoadCatalogue { file } => {
             let catalogue: catalogue::Catalogue = catalogue::read_json(&file)?;
             catalogue::load_catalogue(&state.db, &catalogue).await?;
-            println!("loaded {} modules and {} paths", catalogue.modules.len(), catalogue.paths.len());
+            println!(
+                "loaded {} modules and {} paths",
+                catalogue.modules.len(),
+                catalogue.paths.len()
+            );
             Ok(())
         }
         Command::LoadDemo { file } => {
             let demo: catalogue::Demo = catalogue::read_json(&file)?;
             catalogue::load_demo(&state.db, &demo).await?;
-            println!("loaded {} cooperatives and {} members", demo.cooperatives.len(), demo.members.len());
+            println!(
+                "loaded {} cooperatives and {} members",
+                demo.cooperatives.len(),
+                demo.members.len()
+            );
             Ok(())
         }
         Command::ExportTrust { output } => {

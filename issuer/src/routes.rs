@@ -34,8 +34,12 @@ pub fn router(state: AppState) -> Router {
 impl IntoResponse for IssueError {
     fn into_response(self) -> Response {
         match self {
-            IssueError::Invalid { field, reason } => ApiProblem::unprocessable(field, format!("{field} {reason}")).into_response(),
-            IssueError::NotFound { field, reason } => ApiProblem::unprocessable(field, reason).into_response(),
+            IssueError::Invalid { field, reason } => {
+                ApiProblem::unprocessable(field, format!("{field} {reason}")).into_response()
+            }
+            IssueError::NotFound { field, reason } => {
+                ApiProblem::unprocessable(field, reason).into_response()
+            }
             IssueError::Database(error) => {
                 tracing::error!(%error, "database error during issuance");
                 ApiProblem::internal().into_response()
@@ -106,7 +110,11 @@ async fn report_completion(
     let outcome = issuance::record_completion(&state.db, &context, &report, Utc::now())
         .await
         .map_err(IntoResponse::into_response)?;
-    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(outcome)).into_response())
 }
 
@@ -114,7 +122,10 @@ async fn report_completion(
 struct IssueRequest {
     credential: Map<String, Value>,
     #[serde(default)]
-    #[expect(dead_code, reason = "VC API issue options are accepted and none is supported yet")]
+    #[expect(
+        dead_code,
+        reason = "VC API issue options are accepted and none is supported yet"
+    )]
     options: Option<Value>,
 }
 
@@ -127,13 +138,21 @@ async fn issue_credential(
     authorize(&state, &headers, Scope::Staff)?;
     let mut credential = request.credential;
     if credential.contains_key("proof") {
-        return Err(ApiProblem::unprocessable("credential.proof", "the credential to issue must not already have a proof"));
+        return Err(ApiProblem::unprocessable(
+            "credential.proof",
+            "the credential to issue must not already have a proof",
+        ));
     }
     let issuer_id = match credential.get("issuer") {
         None => None,
         Some(Value::String(id)) => Some(id.clone()),
         Some(Value::Object(map)) => map.get("id").and_then(Value::as_str).map(str::to_owned),
-        Some(_) => return Err(ApiProblem::unprocessable("credential.issuer", "issuer must be a string or an object with an id")),
+        Some(_) => {
+            return Err(ApiProblem::unprocessable(
+                "credential.issuer",
+                "issuer must be a string or an object with an id",
+            ))
+        }
     };
     match issuer_id {
         None => {
@@ -141,7 +160,13 @@ async fn issue_credential(
         }
         Some(id) if id == state.config.did => {}
         Some(id) => {
-            return Err(ApiProblem::unprocessable("credential.issuer", format!("this service issues only as {}, not as {id}", state.config.did)))
+            return Err(ApiProblem::unprocessable(
+                "credential.issuer",
+                format!(
+                    "this service issues only as {}, not as {id}",
+                    state.config.did
+                ),
+            ))
         }
     }
     let id = match credential.get("id").and_then(Value::as_str) {
@@ -156,11 +181,20 @@ async fn issue_credential(
     // Sign, then verify the result as any verifier would, so that a body
     // naming unknown contexts or malformed values is rejected, not issued.
     let now = Utc::now();
-    let signed = issuance::sign(&state.signer, &credential, now)
-        .map_err(|error| ApiProblem::unprocessable("credential", format!("the credential cannot be signed: {error}")))?;
-    let report = state.self_verifier.verify_credential(&Value::Object(signed.clone()), now);
+    let signed = issuance::sign(&state.signer, &credential, now).map_err(|error| {
+        ApiProblem::unprocessable(
+            "credential",
+            format!("the credential cannot be signed: {error}"),
+        )
+    })?;
+    let report = state
+        .self_verifier
+        .verify_credential(&Value::Object(signed.clone()), now);
     if let Some(problem) = report.errors.first() {
-        return Err(ApiProblem::unprocessable("credential", format!("the credential is not valid: {}", problem.detail)));
+        return Err(ApiProblem::unprocessable(
+            "credential",
+            format!("the credential is not valid: {}", problem.detail),
+        ));
     }
 
     let inserted = sqlx::query(
@@ -176,7 +210,11 @@ async fn issue_credential(
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            return Err(ApiProblem::new(StatusCode::CONFLICT, format!("a credential with id {id} was already issued")).with_field("credential.id"));
+            return Err(ApiProblem::new(
+                StatusCode::CONFLICT,
+                format!("a credential with id {id} was already issued"),
+            )
+            .with_field("credential.id"));
         }
         Err(error) => {
             tracing::error!(%error, "could not store an issued credential");
@@ -184,7 +222,11 @@ async fn issue_credential(
         }
     }
     tracing::info!(credential = %id, "issued credential through the VC API");
-    Ok((StatusCode::CREATED, Json(json!({ "verifiableCredential": signed }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "verifiableCredential": signed })),
+    )
+        .into_response())
 }
 
 async fn staff_credential(
@@ -216,7 +258,10 @@ async fn load_shared(state: &AppState, token: &str) -> Result<(String, String), 
 }
 
 /// The signed credential behind a public verification link.
-async fn public_credential(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiProblem> {
+async fn public_credential(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiProblem> {
     let (document, _) = load_shared(&state, &token).await?;
     json_document(&document)
 }
@@ -226,13 +271,20 @@ pub fn verification_link(verifier_url: &str, share_token: &str) -> String {
     format!("{verifier_url}/v/{share_token}")
 }
 
-async fn public_qr_png(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiProblem> {
+async fn public_qr_png(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiProblem> {
     let (_, token) = load_shared(&state, &token).await?;
-    let png = qr::png(&verification_link(&state.config.verifier_url, &token), 8).map_err(internal)?;
+    let png =
+        qr::png(&verification_link(&state.config.verifier_url, &token), 8).map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
-async fn public_qr_svg(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiProblem> {
+async fn public_qr_svg(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiProblem> {
     let (_, token) = load_shared(&state, &token).await?;
     let svg = qr::svg(&verification_link(&state.config.verifier_url, &token)).map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())

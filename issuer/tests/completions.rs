@@ -20,39 +20,87 @@ async fn completed_path_yields_module_and_path_credentials() {
     for module in &modules {
         let (status, body) = app.complete(MEMBER, module, "2026-11-20").await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        module_ids.push(body["module_credential"]["id"].as_str().expect("id").to_owned());
-        path_credentials.extend(body["path_credentials"].as_array().expect("array").iter().cloned());
+        module_ids.push(
+            body["module_credential"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+        path_credentials.extend(
+            body["path_credentials"]
+                .as_array()
+                .expect("array")
+                .iter()
+                .cloned(),
+        );
     }
     assert_eq!(path_credentials.len(), 1, "exactly one path credential");
     assert_eq!(path_credentials[0]["achievement_id"], PATH);
 
-    let stored: Vec<(String, String)> = sqlx::query_as("SELECT kind, document FROM credentials WHERE member_id = ? ORDER BY kind")
-        .bind(MEMBER)
-        .fetch_all(&app.state.db)
-        .await
-        .expect("stored");
-    assert_eq!(stored.iter().filter(|(kind, _)| kind == "module").count(), modules.len());
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, document FROM credentials WHERE member_id = ? ORDER BY kind")
+            .bind(MEMBER)
+            .fetch_all(&app.state.db)
+            .await
+            .expect("stored");
+    assert_eq!(
+        stored.iter().filter(|(kind, _)| kind == "module").count(),
+        modules.len()
+    );
     assert_eq!(stored.iter().filter(|(kind, _)| kind == "path").count(), 1);
 
     let verifier = app.verifier().await;
     for (kind, document) in &stored {
         let credential: Value = serde_json::from_str(document).expect("json");
         let report = verifier.verify_credential(&credential, Utc::now());
-        assert_eq!(report.outcome, Outcome::Genuine, "{kind}: {:?}", report.errors);
-        assert_eq!(credential["type"], json!(["VerifiableCredential", "OpenBadgeCredential"]));
-        assert!(credential["id"].as_str().expect("id").starts_with("urn:uuid:"));
+        assert_eq!(
+            report.outcome,
+            Outcome::Genuine,
+            "{kind}: {:?}",
+            report.errors
+        );
+        assert_eq!(
+            credential["type"],
+            json!(["VerifiableCredential", "OpenBadgeCredential"])
+        );
+        assert!(credential["id"]
+            .as_str()
+            .expect("id")
+            .starts_with("urn:uuid:"));
         assert_eq!(credential["proof"]["cryptosuite"], "eddsa-rdfc-2022");
-        let names = credential["credentialSubject"]["achievement"]["name"].as_array().expect("names");
+        let names = credential["credentialSubject"]["achievement"]["name"]
+            .as_array()
+            .expect("names");
         for language in ["ar", "fr", "zgh", "en"] {
-            assert!(names.iter().any(|n| n["@language"] == language), "{kind}: no {language} name");
+            assert!(
+                names.iter().any(|n| n["@language"] == language),
+                "{kind}: no {language} name"
+            );
         }
         let document_text = document.as_str();
-        assert!(!document_text.contains(MEMBER), "the member's internal id must not appear in clear");
-        assert!(!document_text.contains("@example.org"), "no e-mail address in credentials");
+        assert!(
+            !document_text.contains(MEMBER),
+            "the member's internal id must not appear in clear"
+        );
+        assert!(
+            !document_text.contains("@example.org"),
+            "no e-mail address in credentials"
+        );
         if kind == "path" {
-            let evidence: Vec<&str> = credential["evidence"].as_array().expect("evidence").iter().filter_map(|e| e["id"].as_str()).collect();
-            assert_eq!(evidence, module_ids.iter().map(String::as_str).collect::<Vec<_>>());
-            assert_eq!(credential["credentialSubject"]["achievement"]["achievementType"], "LearningProgram");
+            let evidence: Vec<&str> = credential["evidence"]
+                .as_array()
+                .expect("evidence")
+                .iter()
+                .filter_map(|e| e["id"].as_str())
+                .collect();
+            assert_eq!(
+                evidence,
+                module_ids.iter().map(String::as_str).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                credential["credentialSubject"]["achievement"]["achievementType"],
+                "LearningProgram"
+            );
         }
     }
 }
@@ -68,8 +116,14 @@ async fn repeated_completion_returns_same_credential() {
 
     // A later completion of a module that never expires keeps the first credential.
     let (_, third) = app.complete(MEMBER, "fin-bookkeeping", "2026-11-25").await;
-    assert_eq!(first["module_credential"]["id"], third["module_credential"]["id"]);
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials").fetch_one(&app.state.db).await.expect("count");
+    assert_eq!(
+        first["module_credential"]["id"],
+        third["module_credential"]["id"]
+    );
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
     assert_eq!(count, 1);
 }
 
@@ -79,54 +133,124 @@ async fn module_with_validity_gets_valid_until() {
     let (status, body) = app.complete(MEMBER, "food-hygiene", "2026-03-15").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["module_credential"]["id"].as_str().expect("id");
-    let (_, credential) = app.json("GET", &format!("/credentials/{id}"), Some(STAFF), None).await;
+    let (_, credential) = app
+        .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
+        .await;
     assert_eq!(credential["validFrom"], "2026-03-15T00:00:00Z");
     assert_eq!(credential["validUntil"], "2028-03-15T00:00:00Z");
 
     let (status, renewed) = app.complete(MEMBER, "food-hygiene", "2026-09-01").await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_ne!(renewed["module_credential"]["id"], body["module_credential"]["id"]);
+    assert_ne!(
+        renewed["module_credential"]["id"],
+        body["module_credential"]["id"]
+    );
 }
 
 #[tokio::test]
 async fn bad_completions_get_problem_details() {
     let app = TestApp::start().await;
-    let tomorrow = (Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
+    let tomorrow = (Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
     let cases: Vec<(Value, StatusCode, &str)> = vec![
-        (json!({"member_id": "m-9999", "module_id": "fin-bookkeeping", "completed_on": "2026-11-20"}), StatusCode::UNPROCESSABLE_ENTITY, "member_id"),
-        (json!({"member_id": MEMBER, "module_id": "no-such-module", "completed_on": "2026-11-20"}), StatusCode::UNPROCESSABLE_ENTITY, "module_id"),
-        (json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": tomorrow}), StatusCode::UNPROCESSABLE_ENTITY, "completed_on"),
-        (json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "1999-01-01"}), StatusCode::UNPROCESSABLE_ENTITY, "completed_on"),
-        (json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "20-11-2026"}), StatusCode::UNPROCESSABLE_ENTITY, "completed_on"),
-        (json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-02-30"}), StatusCode::UNPROCESSABLE_ENTITY, "completed_on"),
-        (json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20", "score": 140}), StatusCode::UNPROCESSABLE_ENTITY, "score"),
-        (json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20", "evidence_url": "javascript:alert(1)"}), StatusCode::UNPROCESSABLE_ENTITY, "evidence_url"),
-        (json!({"module_id": "fin-bookkeeping", "completed_on": "2026-11-20"}), StatusCode::UNPROCESSABLE_ENTITY, "member_id"),
-        (json!({"member_id": 12, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20"}), StatusCode::UNPROCESSABLE_ENTITY, "member_id"),
-        (json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20", "grade": "A"}), StatusCode::UNPROCESSABLE_ENTITY, "grade"),
+        (
+            json!({"member_id": "m-9999", "module_id": "fin-bookkeeping", "completed_on": "2026-11-20"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "member_id",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "no-such-module", "completed_on": "2026-11-20"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "module_id",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": tomorrow}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "completed_on",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "1999-01-01"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "completed_on",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "20-11-2026"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "completed_on",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-02-30"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "completed_on",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20", "score": 140}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "score",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20", "evidence_url": "javascript:alert(1)"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "evidence_url",
+        ),
+        (
+            json!({"module_id": "fin-bookkeeping", "completed_on": "2026-11-20"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "member_id",
+        ),
+        (
+            json!({"member_id": 12, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "member_id",
+        ),
+        (
+            json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20", "grade": "A"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "grade",
+        ),
     ];
     for (body, expected_status, field) in cases {
-        let (status, content_type, bytes) = app.request("POST", "/completions", Some(PLATFORM), Some(body.clone())).await;
+        let (status, content_type, bytes) = app
+            .request("POST", "/completions", Some(PLATFORM), Some(body.clone()))
+            .await;
         assert_eq!(status, expected_status, "{body}");
-        assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{body}");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/problem+json"),
+            "{body}"
+        );
         let problem: Value = serde_json::from_slice(&bytes).expect("problem json");
         assert_eq!(problem["field"], field, "{body}: {problem}");
         assert_eq!(problem["status"], expected_status.as_u16());
     }
 
-    let (status, _, bytes) = app.request("POST", "/completions", Some(PLATFORM), None).await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", String::from_utf8_lossy(&bytes));
+    let (status, _, bytes) = app
+        .request("POST", "/completions", Some(PLATFORM), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
 
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials").fetch_one(&app.state.db).await.expect("count");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
     assert_eq!(count, 0, "nothing issued for bad input");
 }
 
 #[tokio::test]
 async fn completions_need_the_platform_token() {
     let app = TestApp::start().await;
-    let body = json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20"});
+    let body =
+        json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20"});
     for token in [None, Some("wrong"), Some(STAFF)] {
-        let (status, _) = app.json("POST", "/completions", token, Some(body.clone())).await;
+        let (status, _) = app
+            .json("POST", "/completions", token, Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
     }
 }
@@ -156,19 +280,26 @@ async fn concurrent_completions_issue_one_path_credential() {
     }
     for task in tasks {
         let (_, status) = task.await.expect("task");
-        assert!(status == StatusCode::CREATED || status == StatusCode::OK, "{status}");
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status}"
+        );
     }
-    let paths: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE kind = 'path' AND member_id = ?")
-        .bind(MEMBER)
-        .fetch_one(&app.state.db)
-        .await
-        .expect("count");
+    let paths: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM credentials WHERE kind = 'path' AND member_id = ?",
+    )
+    .bind(MEMBER)
+    .fetch_one(&app.state.db)
+    .await
+    .expect("count");
     assert_eq!(paths, 1);
-    let modules_issued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE kind = 'module' AND member_id = ?")
-        .bind(MEMBER)
-        .fetch_one(&app.state.db)
-        .await
-        .expect("count");
+    let modules_issued: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM credentials WHERE kind = 'module' AND member_id = ?",
+    )
+    .bind(MEMBER)
+    .fetch_one(&app.state.db)
+    .await
+    .expect("count");
     assert_eq!(modules_issued, modules.len() as i64);
 }
 
@@ -176,8 +307,12 @@ async fn concurrent_completions_issue_one_path_credential() {
 async fn issued_credentials_cannot_be_changed() {
     let app = TestApp::start().await;
     app.complete(MEMBER, "fin-bookkeeping", "2026-11-20").await;
-    let update = sqlx::query("UPDATE credentials SET document = '{}'").execute(&app.state.db).await;
+    let update = sqlx::query("UPDATE credentials SET document = '{}'")
+        .execute(&app.state.db)
+        .await;
     assert!(update.is_err());
-    let delete = sqlx::query("DELETE FROM credentials").execute(&app.state.db).await;
+    let delete = sqlx::query("DELETE FROM credentials")
+        .execute(&app.state.db)
+        .await;
     assert!(delete.is_err());
 }

@@ -15,14 +15,20 @@ fn interop_dir() -> PathBuf {
 
 fn js_verify(credential: &Value, did_document: &Value) -> (bool, Value) {
     assert!(
-        interop_dir().join("node_modules/@digitalbazaar/vc").exists(),
+        interop_dir()
+            .join("node_modules/@digitalbazaar/vc")
+            .exists(),
         "run `npm ci` in interop/ first (scripts/test.sh does it)"
     );
     let dir = tempfile::tempdir().expect("temp dir");
     let credential_path = dir.path().join("credential.json");
     let controllers_path = dir.path().join("controllers.json");
     std::fs::write(&credential_path, credential.to_string()).expect("write credential");
-    std::fs::write(&controllers_path, Value::Array(vec![did_document.clone()]).to_string()).expect("write controllers");
+    std::fs::write(
+        &controllers_path,
+        Value::Array(vec![did_document.clone()]).to_string(),
+    )
+    .expect("write controllers");
     let output = Command::new("node")
         .current_dir(interop_dir())
         .arg("verify.mjs")
@@ -33,8 +39,12 @@ fn js_verify(credential: &Value, did_document: &Value) -> (bool, Value) {
         .output()
         .expect("node must be installed");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let result: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|_| panic!("verify.mjs printed {stdout:?}, stderr {:?}", String::from_utf8_lossy(&output.stderr)));
+    let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+        panic!(
+            "verify.mjs printed {stdout:?}, stderr {:?}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
     (output.status.success(), result)
 }
 
@@ -48,10 +58,11 @@ async fn digital_bazaar_accepts_our_credentials() {
     // The food hygiene credential carries validUntil.
     app.complete("m-0006", "food-hygiene", "2026-11-02").await;
     let (_, did_document) = app.json("GET", "/.well-known/did.json", None, None).await;
-    let documents: Vec<String> = sqlx::query_scalar("SELECT document FROM credentials WHERE member_id = 'm-0006'")
-        .fetch_all(&app.state.db)
-        .await
-        .expect("documents");
+    let documents: Vec<String> =
+        sqlx::query_scalar("SELECT document FROM credentials WHERE member_id = 'm-0006'")
+            .fetch_all(&app.state.db)
+            .await
+            .expect("documents");
     assert_eq!(documents.len(), modules.len() + 2);
 
     for document in &documents {

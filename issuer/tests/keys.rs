@@ -18,10 +18,14 @@ async fn key_survives_restart_and_is_encrypted() {
     let text = String::from_utf8_lossy(&database);
     assert!(!text.contains(&secret_hex));
     assert!(!text.contains(&secret_multibase));
-    assert!(!database.windows(32).any(|w| w == hex::decode(&secret_hex).expect("hex")));
+    assert!(!database
+        .windows(32)
+        .any(|w| w == hex::decode(&secret_hex).expect("hex")));
 
     let restarted = TestApp::start_in(dir).await;
-    let (_, second) = restarted.json("GET", "/.well-known/did.json", None, None).await;
+    let (_, second) = restarted
+        .json("GET", "/.well-known/did.json", None, None)
+        .await;
     assert_eq!(first, second);
     assert_eq!(first["id"], "did:web:127.0.0.1%3A8080");
     assert_eq!(first["verificationMethod"][0]["type"], "Multikey");
@@ -36,39 +40,86 @@ async fn vc_api_issue_signs_for_staff_only() {
         "validFrom": "2026-11-01T00:00:00Z",
         "credentialSubject": {"type": ["AchievementSubject"], "achievement": {"id": "https://academy.example/a/1", "type": ["Achievement"], "name": "Workshop", "criteria": {"narrative": "Attended"}}}
     });
-    let (status, _) = app.json("POST", "/credentials/issue", None, Some(json!({"credential": credential}))).await;
+    let (status, _) = app
+        .json(
+            "POST",
+            "/credentials/issue",
+            None,
+            Some(json!({"credential": credential})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let (status, body) = app.json("POST", "/credentials/issue", Some(STAFF), Some(json!({"credential": credential}))).await;
+    let (status, body) = app
+        .json(
+            "POST",
+            "/credentials/issue",
+            Some(STAFF),
+            Some(json!({"credential": credential})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let signed = &body["verifiableCredential"];
     assert_eq!(signed["issuer"], "did:web:127.0.0.1%3A8080");
-    let report = app.verifier().await.verify_credential(signed, chrono::Utc::now());
+    let report = app
+        .verifier()
+        .await
+        .verify_credential(signed, chrono::Utc::now());
     assert!(report.verified, "{:?}", report.errors);
 
     let id = signed["id"].as_str().expect("id");
-    let (status, stored) = app.json("GET", &format!("/credentials/{id}"), Some(STAFF), None).await;
+    let (status, stored) = app
+        .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(&stored, signed);
 
     let mut foreign = credential.clone();
     foreign["issuer"] = Value::String("did:web:elsewhere.example".into());
-    let (status, problem) = app.json("POST", "/credentials/issue", Some(STAFF), Some(json!({"credential": foreign}))).await;
+    let (status, problem) = app
+        .json(
+            "POST",
+            "/credentials/issue",
+            Some(STAFF),
+            Some(json!({"credential": foreign})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["field"], "credential.issuer");
 
     let mut unknown_context = credential.clone();
-    unknown_context["@context"] = json!(["https://www.w3.org/ns/credentials/v2", "https://unknown.example/context.json"]);
-    let (status, problem) = app.json("POST", "/credentials/issue", Some(STAFF), Some(json!({"credential": unknown_context}))).await;
+    unknown_context["@context"] = json!([
+        "https://www.w3.org/ns/credentials/v2",
+        "https://unknown.example/context.json"
+    ]);
+    let (status, problem) = app
+        .json(
+            "POST",
+            "/credentials/issue",
+            Some(STAFF),
+            Some(json!({"credential": unknown_context})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
 }
 
 #[tokio::test]
 async fn qr_code_opens_the_verification_page() {
     let app = TestApp::start().await;
-    let (_, body) = app.complete("m-0002", "fin-bookkeeping", "2026-11-20").await;
-    let token = body["module_credential"]["share_token"].as_str().expect("token");
-    let (status, content_type, png) = app.request("GET", &format!("/public/credentials/{token}/qr.png"), None, None).await;
+    let (_, body) = app
+        .complete("m-0002", "fin-bookkeeping", "2026-11-20")
+        .await;
+    let token = body["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    let (status, content_type, png) = app
+        .request(
+            "GET",
+            &format!("/public/credentials/{token}/qr.png"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type.as_deref(), Some("image/png"));
     let image = image::load_from_memory(&png).expect("png").to_luma8();
@@ -78,11 +129,25 @@ async fn qr_code_opens_the_verification_page() {
     let (_, link) = grids[0].decode().expect("decode");
     assert_eq!(link, format!("http://127.0.0.1:8081/v/{token}"));
 
-    let (status, content_type, svg) = app.request("GET", &format!("/public/credentials/{token}/qr.svg"), None, None).await;
+    let (status, content_type, svg) = app
+        .request(
+            "GET",
+            &format!("/public/credentials/{token}/qr.svg"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type.as_deref(), Some("image/svg+xml"));
     assert!(String::from_utf8_lossy(&svg).contains("<svg"));
 
-    let (status, _) = app.json("GET", "/public/credentials/00000000000000000000000000000000", None, None).await;
+    let (status, _) = app
+        .json(
+            "GET",
+            "/public/credentials/00000000000000000000000000000000",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

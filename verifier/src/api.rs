@@ -32,7 +32,10 @@ pub fn router() -> Router<VerifierState> {
 struct VerifyCredentialRequest {
     verifiable_credential: Value,
     #[serde(default)]
-    #[expect(dead_code, reason = "VC API verify options are accepted; none changes the checks yet")]
+    #[expect(
+        dead_code,
+        reason = "VC API verify options are accepted; none changes the checks yet"
+    )]
     options: Option<Value>,
 }
 
@@ -57,7 +60,9 @@ async fn verify_credential(
     let verifier = state.verifier.clone();
     let credential = request.verifiable_credential;
     // Canonicalization is CPU work; keep it off the async workers.
-    let report = tokio::task::spawn_blocking(move || verifier.verify_credential(&credential, Utc::now())).await;
+    let report =
+        tokio::task::spawn_blocking(move || verifier.verify_credential(&credential, Utc::now()))
+            .await;
     match report {
         Ok(report) => {
             let verified = report.verified;
@@ -79,14 +84,24 @@ async fn verify_presentation(
     let options = request.options.unwrap_or_default();
     let presentation = request.verifiable_presentation;
     let report = tokio::task::spawn_blocking(move || {
-        verifier.verify_presentation(&presentation, options.challenge.as_deref(), options.domain.as_deref(), Utc::now())
+        verifier.verify_presentation(
+            &presentation,
+            options.challenge.as_deref(),
+            options.domain.as_deref(),
+            Utc::now(),
+        )
     })
     .await;
     match report {
         Ok(report) => {
             let verified = report.verified;
             let mut errors = report.errors.clone();
-            errors.extend(report.credentials.iter().flat_map(|c| c.errors.iter().cloned()));
+            errors.extend(
+                report
+                    .credentials
+                    .iter()
+                    .flat_map(|c| c.errors.iter().cloned()),
+            );
             let body = serde_json::to_value(&report).unwrap_or(Value::Null);
             respond(verified, body, &errors)
         }
@@ -102,7 +117,11 @@ fn respond(verified: bool, mut body: Value, errors: &[Problem]) -> Response {
         return (StatusCode::OK, Json(body)).into_response();
     }
     let first = errors.first().cloned().unwrap_or_else(|| {
-        Problem::new(ErrorKind::CryptographicSecurityError, "proof", "the verification failed")
+        Problem::new(
+            ErrorKind::CryptographicSecurityError,
+            "proof",
+            "the verification failed",
+        )
     });
     if let Value::Object(map) = &mut body {
         map.insert("type".into(), json!(first.kind));
@@ -111,8 +130,9 @@ fn respond(verified: bool, mut body: Value, errors: &[Problem]) -> Response {
         map.insert("detail".into(), json!(first.detail));
     }
     let mut response = (StatusCode::BAD_REQUEST, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     response
 }

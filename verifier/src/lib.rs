@@ -40,7 +40,10 @@ impl VerifierState {
         }
         let trusted = trust
             .iter()
-            .map(|entry| TrustedIssuer { id: entry.id.clone(), name: entry.name.clone() })
+            .map(|entry| TrustedIssuer {
+                id: entry.id.clone(),
+                name: entry.name.clone(),
+            })
             .collect();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
@@ -68,8 +71,12 @@ pub fn translations() -> Result<Translations, serde_json::Error> {
 
 /// Reads the trusted issuer file.
 pub fn read_trust_file(path: &std::path::Path) -> anyhow::Result<Vec<TrustEntry>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("could not read trusted issuers file {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!(
+            "could not read trusted issuers file {}: {e}",
+            path.display()
+        )
+    })?;
     serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("trusted issuers file {} is not valid: {e}", path.display()))
 }
@@ -77,13 +84,17 @@ pub fn read_trust_file(path: &std::path::Path) -> anyhow::Result<Vec<TrustEntry>
 pub fn router(state: VerifierState) -> axum::Router {
     api::router()
         .merge(pages::router())
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            axum::http::HeaderValue::from_static("nosniff"),
-        ))
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::REFERRER_POLICY,
-            axum::http::HeaderValue::from_static("no-referrer"),
-        ))
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            ),
+        )
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::REFERRER_POLICY,
+                axum::http::HeaderValue::from_static("no-referrer"),
+            ),
+        )
         .with_state(state)
 }

@@ -26,7 +26,9 @@ pub fn router() -> Router<VerifierState> {
         .route("/check", post(check))
         .route("/v/{token}", get(shared))
         .route("/health", get(|| async { "ok" }))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 4096))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            MAX_UPLOAD_BYTES + 4096,
+        ))
 }
 
 #[derive(Deserialize, Default)]
@@ -45,7 +47,9 @@ fn language(query: &LanguageQuery, headers: &HeaderMap) -> &'static str {
                 .find_map(|c| c.trim().strip_prefix("lang=").map(str::to_owned))
         });
     let explicit = query.lang.clone().or(cookie);
-    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
     i18n::negotiate(explicit.as_deref(), accept)
 }
 
@@ -155,11 +159,24 @@ button,.button{font:inherit;background:#0b4f3c;color:#fff;border:0;border-radius
 details{margin-top:1.2rem;font-size:.9rem}
 ";
 
-async fn home(State(state): State<VerifierState>, Query(query): Query<LanguageQuery>, headers: HeaderMap) -> Page {
+async fn home(
+    State(state): State<VerifierState>,
+    Query(query): Query<LanguageQuery>,
+    headers: HeaderMap,
+) -> Page {
     let language = language(&query, &headers);
-    let layout = Layout { state: &state, language, path: "/" };
+    let layout = Layout {
+        state: &state,
+        language,
+        path: "/",
+    };
     let body = layout.render(&layout.t("home.heading"), &check_form(&layout, None));
-    Page { language, remember_language: query.lang.is_some(), status: StatusCode::OK, body }
+    Page {
+        language,
+        remember_language: query.lang.is_some(),
+        status: StatusCode::OK,
+        body,
+    }
 }
 
 fn check_form(layout: &Layout<'_>, error: Option<&str>) -> String {
@@ -217,7 +234,11 @@ async fn check(
     multipart: Multipart,
 ) -> Page {
     let language = language(&query, &headers);
-    let layout = Layout { state: &state, language, path: "/" };
+    let layout = Layout {
+        state: &state,
+        language,
+        path: "/",
+    };
     let error_page = |key: &str| Page {
         language,
         remember_language: false,
@@ -237,7 +258,10 @@ async fn check(
         language,
         remember_language: false,
         status: StatusCode::OK,
-        body: layout.render(&verdict_title(&layout, report.as_ref()), &verdict(&layout, report.as_ref())),
+        body: layout.render(
+            &verdict_title(&layout, report.as_ref()),
+            &verdict(&layout, report.as_ref()),
+        ),
     }
 }
 
@@ -262,7 +286,9 @@ async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
     }
     let mut outcome = Fetched::NotFound;
     for entry in state.trust.iter() {
-        let Some(base) = &entry.credentials_url else { continue };
+        let Some(base) = &entry.credentials_url else {
+            continue;
+        };
         let url = format!("{}/public/credentials/{token}", base.trim_end_matches('/'));
         match state.http.get(&url).send().await {
             Ok(response) if response.status() == reqwest::StatusCode::OK => {
@@ -299,7 +325,11 @@ async fn shared(
 ) -> Page {
     let language = language(&query, &headers);
     let path = format!("/v/{token}");
-    let layout = Layout { state: &state, language, path: &path };
+    let layout = Layout {
+        state: &state,
+        language,
+        path: &path,
+    };
     let remember_language = query.lang.is_some();
     match fetch_shared(&state, &token).await {
         Fetched::Found(credential) => {
@@ -399,7 +429,10 @@ fn verdict(layout: &Layout<'_>, report: Option<&Report>) -> String {
     }
     html.push_str(&format!(
         "<p>{}</p><p><a class=\"button\" href=\"/\">{}</a></p>",
-        layout.t_with("footer.checked_at", &[("time", &Utc::now().format("%Y-%m-%d %H:%M").to_string())]),
+        layout.t_with(
+            "footer.checked_at",
+            &[("time", &Utc::now().format("%Y-%m-%d %H:%M").to_string())]
+        ),
         layout.t("action.check_another")
     ));
     html
@@ -428,7 +461,10 @@ fn facts(layout: &Layout<'_>, summary: &Summary, issuer: &str) -> String {
     };
     row("field.achievement", pick(&summary.achievement_name));
     row("field.issuer", issuer.to_owned());
-    row("field.valid_from", day(summary.valid_from.as_deref()).unwrap_or_default());
+    row(
+        "field.valid_from",
+        day(summary.valid_from.as_deref()).unwrap_or_default(),
+    );
     row(
         "field.valid_until",
         day(summary.valid_until.as_deref()).unwrap_or_else(|| layout.t("field.no_expiry")),
@@ -449,7 +485,13 @@ fn technical_details(layout: &Layout<'_>, report: &Report) -> String {
             .errors
             .iter()
             .chain(report.warnings.iter())
-            .map(|problem| format!("<li dir=\"ltr\">✖ {}: {}</li>", escape_html(&problem.check), escape_html(&problem.detail))),
+            .map(|problem| {
+                format!(
+                    "<li dir=\"ltr\">✖ {}: {}</li>",
+                    escape_html(&problem.check),
+                    escape_html(&problem.detail)
+                )
+            }),
     );
     let id = report
         .credential

@@ -26,23 +26,37 @@ fn repo_file(path: &str) -> std::path::PathBuf {
 /// Starts an issuer on a loopback port and a verifier that trusts it.
 async fn world() -> World {
     let dir = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let issuer_url = format!("http://{}", listener.local_addr().expect("addr"));
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.public_url = issuer_url.clone();
     let issuer = AppState::open(config).await.expect("issuer");
-    let catalogue: catalogue::Catalogue = catalogue::read_json(&repo_file("catalogue/catalogue.json")).expect("catalogue");
-    catalogue::load_catalogue(&issuer.db, &catalogue).await.expect("load");
-    let demo: catalogue::Demo = catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
-    catalogue::load_demo(&issuer.db, &demo).await.expect("load demo");
+    let catalogue: catalogue::Catalogue =
+        catalogue::read_json(&repo_file("catalogue/catalogue.json")).expect("catalogue");
+    catalogue::load_catalogue(&issuer.db, &catalogue)
+        .await
+        .expect("load");
+    let demo: catalogue::Demo =
+        catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
+    catalogue::load_demo(&issuer.db, &demo)
+        .await
+        .expect("load demo");
     let app = issuer::routes::router(issuer.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
 
-    let trust: Vec<TrustEntry> = serde_json::from_value(issuer::trust_file(&issuer).await.expect("trust")).expect("entries");
+    let trust: Vec<TrustEntry> =
+        serde_json::from_value(issuer::trust_file(&issuer).await.expect("trust")).expect("entries");
     let verifier = verifier::router(VerifierState::new(trust).expect("verifier state"));
-    World { issuer, issuer_url, verifier, _dir: dir }
+    World {
+        issuer,
+        issuer_url,
+        verifier,
+        _dir: dir,
+    }
 }
 
 impl World {
@@ -68,11 +82,30 @@ impl World {
     }
 
     async fn send(&self, request: Request<Body>) -> (StatusCode, String, String) {
-        let response = self.verifier.clone().oneshot(request).await.expect("response");
+        let response = self
+            .verifier
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
         let status = response.status();
-        let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        let body = response.into_body().collect().await.expect("body").to_bytes();
-        (status, content_type, String::from_utf8_lossy(&body).into_owned())
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (
+            status,
+            content_type,
+            String::from_utf8_lossy(&body).into_owned(),
+        )
     }
 
     async fn post_json(&self, uri: &str, body: Value) -> (StatusCode, String, Value) {
@@ -81,11 +114,18 @@ impl World {
             .body(Body::from(body.to_string()))
             .expect("request");
         let (status, content_type, text) = self.send(request).await;
-        (status, content_type, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            content_type,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn get(&self, uri: &str, language: &str) -> (StatusCode, String) {
-        let request = Request::get(uri).header(header::ACCEPT_LANGUAGE, language).body(Body::empty()).expect("request");
+        let request = Request::get(uri)
+            .header(header::ACCEPT_LANGUAGE, language)
+            .body(Body::empty())
+            .expect("request");
         let (status, _, text) = self.send(request).await;
         (status, text)
     }
@@ -94,23 +134,46 @@ impl World {
 #[tokio::test]
 async fn api_verifies_our_credentials() {
     let world = world().await;
-    let issued = world.complete("m-0004", "fin-bookkeeping", "2026-11-10").await;
-    let credential = world.credential(issued["module_credential"]["id"].as_str().expect("id")).await;
+    let issued = world
+        .complete("m-0004", "fin-bookkeeping", "2026-11-10")
+        .await;
+    let credential = world
+        .credential(issued["module_credential"]["id"].as_str().expect("id"))
+        .await;
 
-    let (status, _, report) = world.post_json("/credentials/verify", json!({"verifiableCredential": credential})).await;
+    let (status, _, report) = world
+        .post_json(
+            "/credentials/verify",
+            json!({"verifiableCredential": credential}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["verified"], true);
     assert_eq!(report["outcome"], "genuine");
     for check in ["proof", "proof.issuer", "validFrom", "issuer", "@context"] {
-        assert!(report["checks"].as_array().expect("checks").contains(&json!(check)), "{check}");
+        assert!(
+            report["checks"]
+                .as_array()
+                .expect("checks")
+                .contains(&json!(check)),
+            "{check}"
+        );
     }
 
     let mut altered = credential.clone();
     altered["credentialSubject"]["achievement"]["name"][0]["@value"] = json!("شهادة مزورة");
-    let (status, content_type, report) = world.post_json("/credentials/verify", json!({"verifiableCredential": altered})).await;
+    let (status, content_type, report) = world
+        .post_json(
+            "/credentials/verify",
+            json!({"verifiableCredential": altered}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(content_type, "application/problem+json");
-    assert_eq!(report["type"], "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR");
+    assert_eq!(
+        report["type"],
+        "https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR"
+    );
     assert_eq!(report["outcome"], "altered");
     assert_eq!(report["verified"], false);
 }
@@ -122,27 +185,54 @@ async fn api_reports_error_types() {
         &std::fs::read_to_string(repo_file("fixtures/dcc-fixtures/verifiableCredentials/v2/ed25519/didKey/legacy-noStatus-expired.json")).expect("fixture"),
     )
     .expect("json");
-    let (status, _, report) = world.post_json("/credentials/verify", json!({"verifiableCredential": expired})).await;
+    let (status, _, report) = world
+        .post_json(
+            "/credentials/verify",
+            json!({"verifiableCredential": expired}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(report["type"], "https://www.w3.org/TR/vc-data-model#RANGE_ERROR");
+    assert_eq!(
+        report["type"],
+        "https://www.w3.org/TR/vc-data-model#RANGE_ERROR"
+    );
     assert_eq!(report["outcome"], "expired");
-    assert!(report["checks"].as_array().expect("checks").contains(&json!("proof")), "signature still checked");
+    assert!(
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .contains(&json!("proof")),
+        "signature still checked"
+    );
 
     let (status, _, report) = world.post_json("/credentials/verify", json!({"verifiableCredential": {"@context": ["https://evil.example/ctx"], "type": ["VerifiableCredential"]}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(report["type"], "https://www.w3.org/TR/vc-data-model#PARSING_ERROR");
+    assert_eq!(
+        report["type"],
+        "https://www.w3.org/TR/vc-data-model#PARSING_ERROR"
+    );
 
-    let (status, _, report) = world.post_json("/credentials/verify", json!({"credential": {}})).await;
+    let (status, _, report) = world
+        .post_json("/credentials/verify", json!({"credential": {}}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(report["field"], "verifiableCredential");
 
-    let request = Request::post("/credentials/verify").header(header::CONTENT_TYPE, "application/json").body(Body::from("{not json")).expect("request");
+    let request = Request::post("/credentials/verify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .expect("request");
     let (status, content_type, _) = world.send(request).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(content_type, "application/problem+json");
 
     let huge = "x".repeat(verifier::api::MAX_BODY_BYTES + 10);
-    let request = Request::post("/credentials/verify").header(header::CONTENT_TYPE, "application/json").body(Body::from(format!("{{\"verifiableCredential\":\"{huge}\"}}"))).expect("request");
+    let request = Request::post("/credentials/verify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(
+            "{{\"verifiableCredential\":\"{huge}\"}}"
+        )))
+        .expect("request");
     let (status, _, _) = world.send(request).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
@@ -167,17 +257,30 @@ fn presentation(credentials: Vec<Value>, challenge: &str, domain: &str) -> Value
         "challenge": challenge,
         "domain": domain,
     });
-    let signed = proof::sign(unsigned.as_object().expect("object"), options.as_object().expect("object"), &holder).expect("sign");
+    let signed = proof::sign(
+        unsigned.as_object().expect("object"),
+        options.as_object().expect("object"),
+        &holder,
+    )
+    .expect("sign");
     Value::Object(signed)
 }
 
 #[tokio::test]
 async fn presentation_checks_each_credential() {
     let world = world().await;
-    let first = world.complete("m-0004", "fin-bookkeeping", "2026-11-10").await;
-    let second = world.complete("m-0004", "fin-annual-accounts", "2026-11-11").await;
-    let good = world.credential(first["module_credential"]["id"].as_str().expect("id")).await;
-    let mut bad = world.credential(second["module_credential"]["id"].as_str().expect("id")).await;
+    let first = world
+        .complete("m-0004", "fin-bookkeeping", "2026-11-10")
+        .await;
+    let second = world
+        .complete("m-0004", "fin-annual-accounts", "2026-11-11")
+        .await;
+    let good = world
+        .credential(first["module_credential"]["id"].as_str().expect("id"))
+        .await;
+    let mut bad = world
+        .credential(second["module_credential"]["id"].as_str().expect("id"))
+        .await;
     bad["validFrom"] = json!("2020-01-01T00:00:00Z");
 
     let both = presentation(vec![good.clone(), bad], "c-123", "bank.example");
@@ -186,7 +289,10 @@ async fn presentation_checks_each_credential() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{report}");
     assert_eq!(report["verified"], false);
-    assert!(report["errors"].as_array().expect("errors").is_empty(), "the presentation's own proof is fine: {report}");
+    assert!(
+        report["errors"].as_array().expect("errors").is_empty(),
+        "the presentation's own proof is fine: {report}"
+    );
     assert_eq!(report["credentials"][0]["outcome"], "genuine");
     assert_eq!(report["credentials"][1]["outcome"], "altered");
 
@@ -200,12 +306,22 @@ async fn presentation_checks_each_credential() {
         .post_json("/presentations/verify", json!({"verifiablePresentation": single, "options": {"challenge": "other", "domain": "bank.example"}}))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(report["errors"].as_array().expect("errors").iter().any(|e| e["check"] == "challenge"), "{report}");
+    assert!(
+        report["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .any(|e| e["check"] == "challenge"),
+        "{report}"
+    );
 
     let mut tampered = single.clone();
     tampered["holder"] = json!("did:example:someone-else");
     let (status, _, report) = world
-        .post_json("/presentations/verify", json!({"verifiablePresentation": tampered, "options": {"challenge": "c-123"}}))
+        .post_json(
+            "/presentations/verify",
+            json!({"verifiablePresentation": tampered, "options": {"challenge": "c-123"}}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{report}");
 }
@@ -213,25 +329,37 @@ async fn presentation_checks_each_credential() {
 #[tokio::test]
 async fn qr_code_leads_to_genuine_page() {
     let world = world().await;
-    let issued = world.complete("m-0001", "gov-law-112-12", "2026-10-01").await;
-    let token = issued["module_credential"]["share_token"].as_str().expect("token");
-    let png = reqwest::get(format!("{}/public/credentials/{token}/qr.png", world.issuer_url))
-        .await
-        .expect("qr")
-        .bytes()
-        .await
-        .expect("bytes");
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let token = issued["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    let png = reqwest::get(format!(
+        "{}/public/credentials/{token}/qr.png",
+        world.issuer_url
+    ))
+    .await
+    .expect("qr")
+    .bytes()
+    .await
+    .expect("bytes");
     let image = image::load_from_memory(&png).expect("png").to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(image);
     let grids = prepared.detect_grids();
     let (_, link) = grids[0].decode().expect("decode");
-    let path = link.strip_prefix("http://127.0.0.1:8081").expect("verifier link");
+    let path = link
+        .strip_prefix("http://127.0.0.1:8081")
+        .expect("verifier link");
 
     let (status, page) = world.get(path, "fr-FR,fr;q=0.9").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<html lang=\"fr\" dir=\"ltr\">"));
     assert!(page.contains("class=\"verdict good\""), "{page}");
-    assert!(page.contains("Académie TaaWounYa"), "issuer name from the trusted list");
+    assert!(
+        page.contains("Académie TaaWounYa"),
+        "issuer name from the trusted list"
+    );
     assert!(page.contains("Fatima Ait Baha"));
 
     let (status, page) = world.get(path, "ar").await;
@@ -247,21 +375,35 @@ async fn qr_code_leads_to_genuine_page() {
 #[tokio::test]
 async fn pasted_credential_gets_a_verdict() {
     let world = world().await;
-    let issued = world.complete("m-0001", "gov-law-112-12", "2026-10-01").await;
-    let credential = world.credential(issued["module_credential"]["id"].as_str().expect("id")).await;
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let credential = world
+        .credential(issued["module_credential"]["id"].as_str().expect("id"))
+        .await;
     let mut forged_name = credential.clone();
     forged_name["credentialSubject"]["name"][1]["@value"] = json!("<script>alert(1)</script>");
 
-    for (document, class) in [(credential.to_string(), "verdict good"), (forged_name.to_string(), "verdict bad"), ("not a certificate".to_owned(), "error")] {
+    for (document, class) in [
+        (credential.to_string(), "verdict good"),
+        (forged_name.to_string(), "verdict bad"),
+        ("not a certificate".to_owned(), "error"),
+    ] {
         let boundary = "XBOUNDARY";
         let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{document}\r\n--{boundary}--\r\n");
         let request = Request::post("/check?lang=en")
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(Body::from(body))
             .expect("request");
         let (_, _, page) = world.send(request).await;
         assert!(page.contains(class), "{class}: {page}");
-        assert!(!page.contains("<script>alert"), "markup from a credential must be escaped");
+        assert!(
+            !page.contains("<script>alert"),
+            "markup from a credential must be escaped"
+        );
     }
 }
 
@@ -272,8 +414,16 @@ async fn third_party_credential_not_recognised() {
         &std::fs::read_to_string(repo_file("fixtures/dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-basicOBv3.json")).expect("fixture"),
     )
     .expect("json");
-    let (status, _, report) = world.post_json("/credentials/verify", json!({"verifiableCredential": credential})).await;
+    let (status, _, report) = world
+        .post_json(
+            "/credentials/verify",
+            json!({"verifiableCredential": credential}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(report["outcome"], "issuer_not_recognised");
-    assert_eq!(serde_json::from_value::<Outcome>(report["outcome"].clone()).expect("outcome"), Outcome::IssuerNotRecognised);
+    assert_eq!(
+        serde_json::from_value::<Outcome>(report["outcome"].clone()).expect("outcome"),
+        Outcome::IssuerNotRecognised
+    );
 }

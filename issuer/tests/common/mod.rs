@@ -36,14 +36,25 @@ impl TestApp {
             .expect("issuer state");
         let catalogue: catalogue::Catalogue =
             catalogue::read_json(&repo_file("catalogue/catalogue.json")).expect("catalogue");
-        catalogue::load_catalogue(&state.db, &catalogue).await.expect("load catalogue");
-        let demo: catalogue::Demo = catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
-        catalogue::load_demo(&state.db, &demo).await.expect("load demo");
+        catalogue::load_catalogue(&state.db, &catalogue)
+            .await
+            .expect("load catalogue");
+        let demo: catalogue::Demo =
+            catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
+        catalogue::load_demo(&state.db, &demo)
+            .await
+            .expect("load demo");
         let router = routes::router(state.clone());
         Self { state, router, dir }
     }
 
-    pub async fn request(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Option<String>, Vec<u8>) {
+    pub async fn request(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Option<String>, Vec<u8>) {
         let mut builder = Request::builder().method(method).uri(uri);
         if let Some(token) = token {
             builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -55,20 +66,38 @@ impl TestApp {
             None => builder.body(Body::empty()),
         }
         .expect("request");
-        let response = self.router.clone().oneshot(request).await.expect("response");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
         let status = response.status();
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
         (status, content_type, bytes)
     }
 
-    pub async fn json(&self, method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn json(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let (status, _, bytes) = self.request(method, uri, token, body).await;
-        let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, value)
     }
 
