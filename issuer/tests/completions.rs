@@ -316,3 +316,52 @@ async fn issued_credentials_cannot_be_changed() {
         .await;
     assert!(delete.is_err());
 }
+
+fn leaf_pointers(value: &Value, prefix: String, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                leaf_pointers(child, format!("{prefix}/{key}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                leaf_pointers(child, format!("{prefix}/{index}"), found);
+            }
+        }
+        _ => found.push(prefix),
+    }
+}
+
+#[tokio::test]
+async fn changing_any_field_breaks_verification() {
+    let app = TestApp::start().await;
+    for module in app.path_modules(PATH).await {
+        app.complete(MEMBER, &module, "2026-11-20").await;
+    }
+    let document: String = sqlx::query_scalar("SELECT document FROM credentials WHERE kind = 'path'")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("path credential");
+    let credential: Value = serde_json::from_str(&document).expect("json");
+    let verifier = app.verifier().await;
+    let now = Utc::now();
+    assert!(verifier.verify_credential(&credential, now).verified);
+
+    let mut pointers = Vec::new();
+    leaf_pointers(&credential, String::new(), &mut pointers);
+    assert!(pointers.len() > 40, "{} fields", pointers.len());
+    for pointer in pointers {
+        let mut changed = credential.clone();
+        let target = changed.pointer_mut(&pointer).expect("pointer");
+        *target = match target.take() {
+            Value::String(text) => Value::String(format!("{text}x")),
+            Value::Bool(flag) => Value::Bool(!flag),
+            Value::Number(number) => json!(number.as_f64().unwrap_or(0.0) + 1.0),
+            other => other,
+        };
+        let report = verifier.verify_credential(&changed, now);
+        assert!(!report.verified, "changing {pointer} still verified");
+    }
+}
