@@ -217,6 +217,9 @@ fn main() -> anyhow::Result<()> {
     }
     println!();
     println!("one canonicalization of the credential, by step (ms):");
-    println!("  JSON-LD expansion {:.3}, conversion to RDF {:.3}, RDFC-1.0 {:.3}", expand.mean_ms, to_rdf.mean_ms, canonicalize.mean_ms);
+    println!(
+        "  JSON-LD expansion {:.3}, conversion to RDF {:.3}, RDFC-1.0 {:.3}",
+        expand.mean_ms, to_rdf.mean_ms, canonicalize.mean_ms
+    );
     Ok(())
 }

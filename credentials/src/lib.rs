@@ -5,6 +5,7 @@ pub mod contexts;
 pub mod datetime;
 pub mod did;
 pub mod i18n;
+pub mod json;
 pub mod keys;
 pub mod model;
 pub mod problem;

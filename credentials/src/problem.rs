@@ -81,7 +81,9 @@ impl IntoResponse for ApiProblem {
 }
 
 /// A JSON body extractor whose rejections are problem details naming what
-/// was wrong, in place of axum's plain-text rejections.
+/// was wrong, in place of axum's plain-text rejections. Bodies are parsed
+/// with [`crate::json::parse_strict`], so duplicate keys and deep nesting
+/// are rejected before any field is read.
 pub struct ProblemJson<T>(pub T);
 
 impl<S, T> axum::extract::FromRequest<S> for ProblemJson<T>
@@ -95,58 +97,69 @@ where
         request: axum::extract::Request,
         state: &S,
     ) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => {
-                use axum::extract::rejection::JsonRejection;
-                let problem = match &rejection {
-                    JsonRejection::MissingJsonContentType(_) => ApiProblem::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "the request body must be JSON with Content-Type: application/json",
-                    ),
-                    JsonRejection::JsonDataError(error) => {
-                        let detail = error.body_text();
-                        let field = field_of(&detail);
-                        let problem = ApiProblem::unprocessable(&field, detail);
-                        if field.is_empty() {
-                            ApiProblem {
-                                field: None,
-                                ..problem
-                            }
-                        } else {
-                            problem
-                        }
-                    }
-                    JsonRejection::JsonSyntaxError(error) => {
-                        ApiProblem::bad_request(error.body_text())
-                    }
-                    _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiProblem::new(
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiProblem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the request body must be JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiProblem::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "the request body is larger than this endpoint accepts",
-                    ),
-                    _ => ApiProblem::bad_request(rejection.body_text()),
-                };
-                Err(problem)
+                    )
+                } else {
+                    ApiProblem::bad_request(rejection.body_text())
+                }
+            })?;
+        let value = crate::json::parse_strict(&bytes).map_err(|error| {
+            ApiProblem::bad_request(format!("the request body is not valid JSON: {error}"))
+        })?;
+        let parsed = serde_path_to_error::deserialize(value).map_err(|error| {
+            let path = error.path().to_string();
+            let detail = error.into_inner().to_string();
+            // The path is "." for a problem with the whole body, such as a
+            // missing field, whose name is in the message.
+            let field = if path == "." { field_of(&detail) } else { path };
+            let detail = if field.is_empty() {
+                detail
+            } else {
+                format!("{field}: {detail}")
+            };
+            let problem = ApiProblem::unprocessable(&field, detail);
+            if field.is_empty() {
+                ApiProblem {
+                    field: None,
+                    ..problem
+                }
+            } else {
+                problem
             }
-        }
+        })?;
+        Ok(Self(parsed))
     }
 }
 
-/// Pulls the field name out of axum's JSON data error, which reads
-/// "...target type: member_id: invalid type: ..." for a wrong value and
-/// "...target type: missing field `module_id` ..." for an absent one.
+/// Pulls the field name out of serde's messages about the whole body,
+/// such as "missing field `module_id`" or "unknown field `grade`".
 fn field_of(detail: &str) -> String {
-    let rest = detail
-        .split_once("target type: ")
-        .map(|(_, rest)| rest)
-        .unwrap_or(detail);
     for prefix in ["missing field `", "unknown field `", "duplicate field `"] {
-        if let Some(tail) = rest.strip_prefix(prefix) {
+        if let Some(tail) = detail.strip_prefix(prefix) {
             return tail.split('`').next().unwrap_or_default().to_owned();
         }
     }
-    match rest.split_once(": ") {
-        Some((path, _)) if !path.contains(' ') => path.to_owned(),
-        _ => String::new(),
-    }
+    String::new()
 }

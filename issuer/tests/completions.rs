@@ -340,10 +340,11 @@ async fn changing_any_field_breaks_verification() {
     for module in app.path_modules(PATH).await {
         app.complete(MEMBER, &module, "2026-11-20").await;
     }
-    let document: String = sqlx::query_scalar("SELECT document FROM credentials WHERE kind = 'path'")
-        .fetch_one(&app.state.db)
-        .await
-        .expect("path credential");
+    let document: String =
+        sqlx::query_scalar("SELECT document FROM credentials WHERE kind = 'path'")
+            .fetch_one(&app.state.db)
+            .await
+            .expect("path credential");
     let credential: Value = serde_json::from_str(&document).expect("json");
     let verifier = app.verifier().await;
     let now = Utc::now();

@@ -250,7 +250,7 @@ async fn check(
         Ok(None) => return error_page("error.empty"),
         Err(key) => return error_page(key),
     };
-    let Ok(credential) = serde_json::from_slice::<Value>(&bytes) else {
+    let Ok(credential) = credentials::json::parse_strict(&bytes) else {
         return error_page("error.not_json");
     };
     let report = run_verification(&state, credential).await;
@@ -294,7 +294,7 @@ async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
             Ok(response) if response.status() == reqwest::StatusCode::OK => {
                 match response.bytes().await {
                     Ok(bytes) if bytes.len() <= MAX_UPLOAD_BYTES => {
-                        if let Ok(value) = serde_json::from_slice(&bytes) {
+                        if let Ok(value) = credentials::json::parse_strict(&bytes) {
                             return Fetched::Found(value);
                         }
                         outcome = Fetched::Unreachable;

@@ -226,6 +226,15 @@ async fn api_reports_error_types() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(content_type, "application/problem+json");
 
+    let duplicate = r#"{"verifiableCredential": {"issuer": "did:web:a.example", "issuer": "did:web:b.example"}}"#;
+    let request = Request::post("/credentials/verify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(duplicate))
+        .expect("request");
+    let (status, _, text) = world.send(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("duplicate key"), "{text}");
+
     let huge = "x".repeat(verifier::api::MAX_BODY_BYTES + 10);
     let request = Request::post("/credentials/verify")
         .header(header::CONTENT_TYPE, "application/json")
