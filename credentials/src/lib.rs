@@ -12,6 +12,7 @@ pub mod problem;
 pub mod proof;
 pub mod qr;
 pub mod rdf;
+pub mod shutdown;
 pub mod text;
 pub mod verify;
 
