@@ -85,8 +85,8 @@ impl Problem {
     }
 }
 
-/// What a person reading the result should be told, as a stable reason
-/// code. The order is the precedence when several apply.
+/// The verdict shown to a person, as a stable reason code. When several
+/// apply, the one declared first wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

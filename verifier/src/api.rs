@@ -1,6 +1,6 @@
 //! W3C VC API: `POST /credentials/verify` and `POST /presentations/verify`.
 //!
-//! A credential that verifies gets 200 with the verification result; one
+//! A credential that verifies gets 200 with the verification result. One
 //! that does not gets 400 with the same result, shaped as RFC 9457 problem
 //! details whose `type` is the first error's VC Data Model 2.0 error type.
 
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Largest request body accepted, in bytes. A credential with its proof is
-/// a few kilobytes; a presentation holds a handful.
+/// a few kilobytes; a presentation contains a handful.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
 pub fn router() -> Router<VerifierState> {

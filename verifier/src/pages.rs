@@ -304,7 +304,7 @@ async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
             }
             Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {}
             Ok(response) => {
-                tracing::warn!(issuer = %entry.id, status = %response.status(), "issuer answered with an error");
+                tracing::warn!(issuer = %entry.id, status = %response.status(), "issuer returned an error status");
                 outcome = Fetched::Unreachable;
             }
             Err(error) => {
