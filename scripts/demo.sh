@@ -34,7 +34,7 @@ trap stop EXIT INT TERM
 "$bin/verifier" & pids+=($!)
 "$bin/wallet-web" & pids+=($!)
 
-for url in "http://$ISSUER_ADDR/health" "http://$VERIFIER_ADDR/health" "http://$WALLET_ADDR/"; do
+for url in "http://$ISSUER_ADDR/health" "http://$VERIFIER_ADDR/health" "http://$WALLET_ADDR/health"; do
   for _ in $(seq 1 50); do
     curl -fsS "$url" >/dev/null 2>&1 && break
     sleep 0.2

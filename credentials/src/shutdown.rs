@@ -4,7 +4,10 @@
 /// .with_graceful_shutdown`, it lets in-flight requests finish.
 pub async fn signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        // Without a Ctrl-C handler, wait for SIGTERM alone.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let terminate = async {

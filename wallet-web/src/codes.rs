@@ -1,0 +1,199 @@
+//! One-time sign-in codes: creation with a rate limit, and checking.
+//!
+//! Only the SHA-256 of a code is stored. Times in `sign_in_codes` are
+//! `YYYY-MM-DDThh:mm:ssZ` text (`credentials::datetime::format`), so SQL
+//! compares them as strings in chronological order.
+
+use chrono::{DateTime, Duration, Utc};
+use credentials::datetime;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+use subtle::ConstantTimeEq;
+
+/// How long a code works after it is created.
+pub const CODE_LIFETIME: Duration = Duration::minutes(10);
+
+/// Codes a member can receive in [`RATE_WINDOW`].
+pub const MAX_CODES_PER_WINDOW: i64 = 5;
+
+/// The window of the code rate limit.
+pub const RATE_WINDOW: Duration = Duration::hours(1);
+
+/// Wrong attempts after which a code stops working.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Draws a fresh code: six decimal digits, uniformly from the operating
+/// system's random source.
+pub fn generate() -> String {
+    let number: u32 = rand::rngs::OsRng.gen_range(0..1_000_000);
+    format!("{number:06}")
+}
+
+/// Lowercase hex SHA-256, the form codes and session tokens are stored in.
+pub fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Issued {
+    /// The code to send to the member.
+    Code(String),
+    /// The member already received [`MAX_CODES_PER_WINDOW`] codes in the
+    /// last [`RATE_WINDOW`].
+    RateLimited,
+}
+
+/// Creates and stores a code for `member_id`, unless the rate limit is
+/// reached.
+pub async fn issue(
+    db: &SqlitePool,
+    member_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Issued, sqlx::Error> {
+    // Rows of codes created before the rate window serve no purpose.
+    sqlx::query("DELETE FROM sign_in_codes WHERE expires_at < ?")
+        .bind(datetime::format(now + CODE_LIFETIME - RATE_WINDOW))
+        .execute(db)
+        .await?;
+
+    // The table has no creation time: a code created within the window
+    // expires after `now - RATE_WINDOW + CODE_LIFETIME`. Counting and
+    // inserting in one statement keeps concurrent requests from passing
+    // the limit together, because SQLite runs one write at a time.
+    let code = generate();
+    let inserted = sqlx::query(
+        "INSERT INTO sign_in_codes (member_id, code_hash, expires_at, attempts, used)
+         SELECT ?, ?, ?, 0, 0
+         WHERE (SELECT COUNT(*) FROM sign_in_codes WHERE member_id = ? AND expires_at > ?) < ?",
+    )
+    .bind(member_id)
+    .bind(hash(&code))
+    .bind(datetime::format(now + CODE_LIFETIME))
+    .bind(member_id)
+    .bind(datetime::format(now - RATE_WINDOW + CODE_LIFETIME))
+    .bind(MAX_CODES_PER_WINDOW)
+    .execute(db)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Issued::RateLimited);
+    }
+    Ok(Issued::Code(code))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// The code was live and is now used.
+    Accepted,
+    /// Wrong, expired, used or malformed.
+    Rejected,
+    /// Wrong, and the member has no live code left: every code reached
+    /// [`MAX_ATTEMPTS`].
+    AttemptsExhausted,
+}
+
+/// Checks `submitted` against the member's live codes and, on a match,
+/// marks every code of the member used.
+pub async fn check(
+    db: &SqlitePool,
+    member_id: &str,
+    submitted: &str,
+    now: DateTime<Utc>,
+) -> Result<Checked, sqlx::Error> {
+    let submitted: String = submitted.chars().filter(|c| !c.is_whitespace()).collect();
+    if submitted.len() != 6 || !submitted.bytes().all(|b| b.is_ascii_digit()) {
+        // Cannot match any code, so it costs no attempt.
+        return Ok(Checked::Rejected);
+    }
+    let now_text = datetime::format(now);
+
+    // Codes are fetched by member, not by hash, and every one is compared
+    // in constant time, so the response time does not depend on the stored hashes.
+    let live: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT rowid, code_hash FROM sign_in_codes
+         WHERE member_id = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+    )
+    .bind(member_id)
+    .bind(MAX_ATTEMPTS)
+    .bind(&now_text)
+    .fetch_all(db)
+    .await?;
+    let submitted_hash = hash(&submitted);
+    let mut matched = None;
+    for (rowid, stored) in &live {
+        if bool::from(stored.as_bytes().ct_eq(submitted_hash.as_bytes())) {
+            matched = Some(*rowid);
+        }
+    }
+
+    if let Some(rowid) = matched {
+        // The conditions repeat the ones above, so that of two concurrent
+        // requests with the same code only one uses it.
+        let used = sqlx::query(
+            "UPDATE sign_in_codes SET used = 1
+             WHERE rowid = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+        )
+        .bind(rowid)
+        .bind(MAX_ATTEMPTS)
+        .bind(&now_text)
+        .execute(db)
+        .await?;
+        if used.rows_affected() == 1 {
+            sqlx::query("UPDATE sign_in_codes SET used = 1 WHERE member_id = ? AND used = 0")
+                .bind(member_id)
+                .execute(db)
+                .await?;
+            return Ok(Checked::Accepted);
+        }
+        return Ok(Checked::Rejected);
+    }
+
+    if live.is_empty() {
+        return Ok(Checked::Rejected);
+    }
+    sqlx::query(
+        "UPDATE sign_in_codes SET attempts = attempts + 1
+         WHERE member_id = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+    )
+    .bind(member_id)
+    .bind(MAX_ATTEMPTS)
+    .bind(&now_text)
+    .execute(db)
+    .await?;
+    let (still_live,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sign_in_codes
+         WHERE member_id = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+    )
+    .bind(member_id)
+    .bind(MAX_ATTEMPTS)
+    .bind(&now_text)
+    .fetch_one(db)
+    .await?;
+    if still_live == 0 {
+        return Ok(Checked::AttemptsExhausted);
+    }
+    Ok(Checked::Rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..200 {
+            let code = generate();
+            assert_eq!(code.len(), 6, "code {code}");
+            assert!(code.bytes().all(|b| b.is_ascii_digit()), "code {code}");
+        }
+    }
+
+    #[test]
+    fn hash_is_hex_sha256() {
+        // SHA-256 of "abc".
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
