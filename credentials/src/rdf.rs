@@ -13,10 +13,14 @@
 use crate::contexts::PinnedLoader;
 use serde_json::{Map, Value};
 use ssi::json_ld::iref::IriBuf;
-use ssi::json_ld::json_ld::{syntax::Parse, JsonLdProcessor, RemoteDocument};
+use ssi::json_ld::json_ld::context_processing::{Options as ProcessingOptions, Process};
+use ssi::json_ld::json_ld::expansion::{Expand, Options as ExpansionOptions};
+use ssi::json_ld::json_ld::syntax::{context::Context as LocalContext, Parse, TryFromJson};
+use ssi::json_ld::json_ld::BlankIdBuf;
 use ssi::json_ld::syntax::IntoJsonWithContext;
 use ssi::rdf::{LexicalQuad, LexicalQuadRef};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock, RwLock};
 
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const XSD_BOOLEAN: &str = "http://www.w3.org/2001/XMLSchema#boolean";
@@ -46,20 +50,88 @@ pub enum RdfError {
 }
 
 /// Expands a JSON-LD document using only the pinned contexts.
+///
+/// The top-level `@context` is processed once per distinct value and kept
+/// in [`active_context`]'s cache; the rest of the document is expanded
+/// from that active context. This gives the same result as expanding the
+/// whole document, because a top-level context is processed against the
+/// empty initial context either way.
 pub fn expand(document: &Value) -> Result<Value, RdfError> {
-    let text = serde_json::to_string(document).map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let mut body = document.clone();
+    let context = match &mut body {
+        Value::Object(map) => map.remove("@context"),
+        _ => None,
+    };
+    let active = match &context {
+        Some(context) => active_context(context)?,
+        None => Arc::new(ActiveContext::default()),
+    };
+    let text = serde_json::to_string(&body).map_err(|e| RdfError::Expansion(e.to_string()))?;
     let (json, _) = ssi::json_ld::syntax::Value::parse_str(&text)
         .map_err(|e| RdfError::Expansion(e.to_string()))?;
-    let remote = RemoteDocument::<IriBuf>::new(None, None, json);
-    let expanded = complete(remote.expand(&PinnedLoader))
-        .ok_or_else(|| RdfError::Expansion("expansion did not complete".to_owned()))?
-        .map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let expanded = complete(json.expand_full(
+        &mut (),
+        (*active).clone(),
+        None,
+        &PinnedLoader,
+        ExpansionOptions::default(),
+        (),
+    ))
+    .ok_or_else(|| RdfError::Expansion("expansion did not complete".to_owned()))?
+    .map_err(|e| RdfError::Expansion(e.to_string()))?;
     let items: Vec<String> = expanded
         .into_iter()
         .map(|object| object.into_json_with(&()).to_string())
         .collect();
     let array = format!("[{}]", items.join(","));
     serde_json::from_str(&array).map_err(|e| RdfError::Expansion(e.to_string()))
+}
+
+type ActiveContext = ssi::json_ld::json_ld::Context<IriBuf, BlankIdBuf>;
+
+/// Processed top-level contexts, by their canonical JSON text.
+static CONTEXT_CACHE: OnceLock<RwLock<HashMap<String, Arc<ActiveContext>>>> = OnceLock::new();
+
+/// Cached contexts; enough for every combination of pinned contexts that
+/// real credentials use, small enough that hostile documents with ever
+/// new inline contexts cannot grow memory without bound.
+const CONTEXT_CACHE_ENTRIES: usize = 256;
+
+/// Largest context, as JSON text, that is kept in the cache.
+const CONTEXT_CACHE_MAX_TEXT: usize = 16 * 1024;
+
+/// Processes a top-level `@context` value against the empty context.
+fn active_context(context: &Value) -> Result<Arc<ActiveContext>, RdfError> {
+    let key = canonical_json(context);
+    let cache = CONTEXT_CACHE.get_or_init(Default::default);
+    if let Some(found) = cache.read().ok().and_then(|map| map.get(&key).cloned()) {
+        return Ok(found);
+    }
+
+    let (json, _) = ssi::json_ld::syntax::Value::parse_str(&key)
+        .map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let local =
+        LocalContext::try_from_json(json).map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let processed = complete(local.process_full(
+        &mut (),
+        &ActiveContext::default(),
+        &PinnedLoader,
+        None,
+        ProcessingOptions::default(),
+        (),
+    ))
+    .ok_or_else(|| RdfError::Expansion("context processing did not complete".to_owned()))?
+    .map_err(|e| RdfError::Expansion(e.to_string()))?;
+    let active = Arc::new(processed.processed);
+
+    if key.len() <= CONTEXT_CACHE_MAX_TEXT {
+        if let Ok(mut map) = cache.write() {
+            if map.len() < CONTEXT_CACHE_ENTRIES {
+                map.insert(key, active.clone());
+            }
+        }
+    }
+    Ok(active)
 }
 
 /// Runs a future that never waits on I/O to completion on this thread.
