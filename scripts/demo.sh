@@ -20,7 +20,7 @@ command -v pkg-config >/dev/null 2>&1 && dpkg -s libssl-dev >/dev/null 2>&1 || {
   exit 1
 }
 cargo build --quiet -p issuer -p verifier -p wallet-web
-bin=target/debug
+bin=${CARGO_TARGET_DIR:-target}/debug
 
 "$bin/issuer" load-catalogue catalogue/catalogue.json
 "$bin/issuer" load-demo catalogue/demo.json
