@@ -1,6 +1,7 @@
 //! Credential model, Data Integrity signing and verification, and QR codes
 //! shared by the TaaWounYa Academy issuer, verifier and wallet.
 
+pub mod canon;
 pub mod contexts;
 pub mod datetime;
 pub mod did;

@@ -18,7 +18,6 @@ use ssi::json_ld::json_ld::expansion::{Expand, Options as ExpansionOptions};
 use ssi::json_ld::json_ld::syntax::{context::Context as LocalContext, Parse, TryFromJson};
 use ssi::json_ld::json_ld::BlankIdBuf;
 use ssi::json_ld::syntax::IntoJsonWithContext;
-use ssi::rdf::{LexicalQuad, LexicalQuadRef};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -45,8 +44,8 @@ pub enum RdfError {
     TooManyBlankNodes,
     #[error("document has more than {MAX_QUADS} statements; canonicalization refused")]
     TooManyQuads,
-    #[error("invalid RDF term {0}")]
-    InvalidTerm(String),
+    #[error("document has too many indistinguishable blank nodes; canonicalization refused")]
+    TooMuchWork,
 }
 
 /// Expands a JSON-LD document using only the pinned contexts.
@@ -653,66 +652,7 @@ fn is_well_formed_language(tag: &str) -> bool {
 
 /// Canonicalizes statements with RDFC-1.0 and returns sorted N-Quads.
 pub fn canonical_nquads(quads: &[Quad]) -> Result<String, RdfError> {
-    let lexical: Vec<LexicalQuad> = quads.iter().map(to_lexical).collect::<Result<_, _>>()?;
-    let refs: Vec<LexicalQuadRef> = lexical
-        .iter()
-        .map(|quad| quad.as_lexical_quad_ref())
-        .collect();
-    let mut lines = ssi::rdf::urdna2015::normalize(refs).into_nquads_lines();
-    lines.sort();
-    lines.dedup();
-    Ok(lines.concat())
-}
-
-fn to_lexical(quad: &Quad) -> Result<LexicalQuad, RdfError> {
-    use rdf_types::{BlankIdBuf, Id, Literal, LiteralType, Term as RdfTerm};
-    fn id(term: &Term) -> Result<Id, RdfError> {
-        match term {
-            Term::Iri(iri) => IriBuf::new(iri.clone())
-                .map(Id::Iri)
-                .map_err(|_| RdfError::InvalidTerm(iri.clone())),
-            Term::Blank(label) => BlankIdBuf::new(label.clone())
-                .map(Id::Blank)
-                .map_err(|_| RdfError::InvalidTerm(label.clone())),
-            Term::Literal { value, .. } => Err(RdfError::InvalidTerm(value.clone())),
-        }
-    }
-    let predicate = match &quad.predicate {
-        Term::Iri(iri) => {
-            IriBuf::new(iri.clone()).map_err(|_| RdfError::InvalidTerm(iri.clone()))?
-        }
-        other => return Err(RdfError::InvalidTerm(format!("{other:?}"))),
-    };
-    let object = match &quad.object {
-        Term::Literal {
-            value,
-            datatype,
-            language: Some(language),
-        } if datatype.ends_with("langString") => RdfTerm::Literal(Literal::new(
-            value.clone(),
-            LiteralType::LangString(
-                ssi::json_ld::syntax::LangTagBuf::new(language.clone())
-                    .map_err(|_| RdfError::InvalidTerm(language.clone()))?,
-            ),
-        )),
-        Term::Literal {
-            value, datatype, ..
-        } => RdfTerm::Literal(Literal::new(
-            value.clone(),
-            LiteralType::Any(
-                IriBuf::new(datatype.clone())
-                    .map_err(|_| RdfError::InvalidTerm(datatype.clone()))?,
-            ),
-        )),
-        other => RdfTerm::Id(id(other)?),
-    };
-    let graph = quad.graph.as_ref().map(id).transpose()?;
-    Ok(rdf_types::Quad(
-        id(&quad.subject)?,
-        predicate,
-        object,
-        graph,
-    ))
+    crate::canon::canonicalize(quads).map_err(|_| RdfError::TooMuchWork)
 }
 
 #[cfg(test)]

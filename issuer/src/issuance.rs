@@ -192,14 +192,15 @@ pub async fn record_completion(
         None
     };
 
+    let completed_at = completion
+        .completed_on
+        .and_hms_opt(0, 0, 0)
+        .map(|naive| naive.and_utc())
+        .unwrap_or(now);
     let (module_credential, created) = match earlier {
         Some((credential_id,)) => (load_issued(&mut tx, &credential_id).await?, false),
         None => {
-            let valid_from = completion
-                .completed_on
-                .and_hms_opt(0, 0, 0)
-                .map(|naive| naive.and_utc())
-                .unwrap_or(now);
+            let valid_from = completed_at;
             let valid_until = module
                 .valid_for_months
                 .and_then(|months| datetime::add_months(valid_from, months));
@@ -244,7 +245,8 @@ pub async fn record_completion(
     .execute(&mut *tx)
     .await?;
 
-    let path_credentials = issue_finished_paths(&mut tx, issuer, &member, &module.id, now).await?;
+    let path_credentials =
+        issue_finished_paths(&mut tx, issuer, &member, &module.id, completed_at, now).await?;
     tx.commit().await?;
     Ok(CompletionOutcome {
         created: created || !path_credentials.is_empty(),
@@ -255,11 +257,14 @@ pub async fn record_completion(
 
 /// Issues the credential of every path that contains `module_id` and whose
 /// modules the member has now all completed, unless it exists already.
+/// The path counts as finished on `completed_at`, the day of the
+/// completion that finished it.
 async fn issue_finished_paths(
     tx: &mut Transaction<'_, Sqlite>,
     issuer: &IssuerContext<'_>,
     member: &MemberRow,
     module_id: &str,
+    completed_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<IssuedCredential>, IssueError> {
     let paths: Vec<(String, String, String, String)> = sqlx::query_as(
@@ -308,7 +313,7 @@ async fn issue_finished_paths(
                 criteria: parse_text(&criteria),
             },
             recipient: member.recipient(),
-            valid_from: now,
+            valid_from: completed_at,
             valid_until: None,
             score: None,
             evidence_url: None,

@@ -87,6 +87,10 @@ async fn completed_path_yields_module_and_path_credentials() {
             "no e-mail address in credentials"
         );
         if kind == "path" {
+            assert_eq!(
+                credential["validFrom"], "2026-11-20T00:00:00Z",
+                "finished on the last completion's day"
+            );
             let evidence: Vec<&str> = credential["evidence"]
                 .as_array()
                 .expect("evidence")

@@ -79,3 +79,52 @@ async fn digital_bazaar_accepts_our_credentials() {
     assert!(!ok, "altered credential accepted: {result}");
     assert_eq!(result["verified"], false);
 }
+
+fn js_canonical(document: &Value) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("document.json");
+    std::fs::write(&path, document.to_string()).expect("write");
+    let output = Command::new("node")
+        .current_dir(interop_dir())
+        .arg("canonize.mjs")
+        .arg(&path)
+        .output()
+        .expect("node must be installed");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// Credentials of one member repeat the same identifier, so a presentation
+/// of several has blank nodes whose first-degree hashes tie.
+#[tokio::test]
+async fn presentation_canonical_form_matches_jsonld_js() {
+    let app = TestApp::start().await;
+    let modules = app.path_modules("path-food-to-market").await;
+    for module in &modules {
+        app.complete("m-0003", module, "2026-11-03").await;
+    }
+    let documents: Vec<String> = sqlx::query_scalar(
+        "SELECT document FROM credentials WHERE member_id = 'm-0003' ORDER BY id",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .expect("documents");
+    assert!(documents.len() >= 5);
+    for count in 1..=documents.len() {
+        let credentials: Vec<Value> = documents[..count]
+            .iter()
+            .map(|d| serde_json::from_str(d).expect("json"))
+            .collect();
+        let presentation = serde_json::json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": credentials,
+        });
+        let ours = credentials::rdf::canonicalize(&presentation).expect("canonicalize");
+        assert_eq!(ours, js_canonical(&presentation), "{count} credentials");
+    }
+}
