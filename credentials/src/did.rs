@@ -24,7 +24,7 @@ pub struct VerificationMethod {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
-    #[error("verification method {0:?} is not a valid URL")]
+    #[error("verification method {0:?} is not a DID URL or URL with a fragment naming a key")]
     InvalidId(String),
     #[error("no controller document is known for {0:?}")]
     UnknownController(String),

@@ -166,10 +166,13 @@ pub fn verify_proof(
 ) -> Result<CheckedProof, ProofError> {
     let suite = Suite::of(proof)?;
     let field = |name: &'static str| -> Result<&str, ProofError> {
-        proof
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or(ProofError::MissingField(name))
+        match proof.get(name) {
+            None | Some(Value::Null) => Err(ProofError::MissingField(name)),
+            Some(Value::String(value)) => Ok(value),
+            Some(_) => Err(ProofError::MalformedValue(format!(
+                "{name} must be a string"
+            ))),
+        }
     };
     let proof_value = field("proofValue")?;
     let method_id = field("verificationMethod")?;

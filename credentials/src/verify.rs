@@ -203,7 +203,10 @@ impl Verifier {
             }
         }
         let mut summary = summarize(document);
-        summary.issuer_name = trusted.map(|issuer| issuer.name.clone());
+        // The name is shown only when a key of that issuer signed it.
+        if run.checks.iter().any(|check| check == "proof.issuer") {
+            summary.issuer_name = trusted.map(|issuer| issuer.name.clone());
+        }
         run.finish(outcome, Some(summary))
     }
 
@@ -312,6 +315,13 @@ impl Verifier {
         let mut outcome = Outcome::Genuine;
         let mut issuer_signed = false;
         for proof in proofs {
+            // A key that does not belong to the issuer makes the proof a
+            // forgery attempt, whether or not its signature matches.
+            let foreign_key = proof
+                .get("verificationMethod")
+                .and_then(Value::as_str)
+                .and_then(|id| self.resolver.resolve(id).ok())
+                .is_some_and(|method| method.controller != issuer);
             match proof::verify_proof(document, proof, &self.resolver) {
                 Ok(checked) => {
                     if binds_issuer(&checked, issuer) {
@@ -328,6 +338,7 @@ impl Verifier {
                     };
                     run.fail(kind, "proof", error.to_string());
                     outcome = outcome.min(match error {
+                        ProofError::BadSignature if foreign_key => Outcome::Forged,
                         ProofError::BadSignature => Outcome::Altered,
                         ProofError::Canonicalization(_) => Outcome::Malformed,
                         _ => Outcome::Forged,

@@ -38,6 +38,10 @@ pub enum IssueError {
     Invalid { field: &'static str, reason: String },
     #[error("{field}: {reason}")]
     NotFound { field: &'static str, reason: String },
+    #[error(
+        "{field} differs from the completion reported earlier for this member, module and day"
+    )]
+    Conflict { field: &'static str },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("signing failed: {0}")]
@@ -159,21 +163,31 @@ pub async fn record_completion(
     let module = load_module(&mut tx, &completion.module_id).await?;
 
     let completed_on = completion.completed_on.to_string();
-    let existing: Option<(String,)> = sqlx::query_as(
-        "SELECT credential_id FROM completions WHERE member_id = ? AND module_id = ? AND completed_on = ?",
+    let existing: Option<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT credential_id, score, evidence_url FROM completions
+         WHERE member_id = ? AND module_id = ? AND completed_on = ?",
     )
     .bind(&member.id)
     .bind(&module.id)
     .bind(&completed_on)
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((credential_id,)) = existing {
+    if let Some((credential_id, score, evidence_url)) = existing {
+        if score != completion.score.map(i64::from) {
+            return Err(IssueError::Conflict { field: "score" });
+        }
+        if evidence_url != completion.evidence_url {
+            return Err(IssueError::Conflict {
+                field: "evidence_url",
+            });
+        }
         let module_credential = load_issued(&mut tx, &credential_id).await?;
+        let path_credentials = issued_paths(&mut tx, &member.id, &module.id).await?;
         tx.commit().await?;
         return Ok(CompletionOutcome {
             created: false,
             module_credential,
-            path_credentials: Vec::new(),
+            path_credentials,
         });
     }
 
@@ -192,11 +206,22 @@ pub async fn record_completion(
         None
     };
 
+    // A day that has begun east of UTC is accepted, but the credential is
+    // never dated after the moment it is issued.
     let completed_at = completion
         .completed_on
         .and_hms_opt(0, 0, 0)
         .map(|naive| naive.and_utc())
-        .unwrap_or(now);
+        .unwrap_or(now)
+        .min(now);
+    if let Some(months) = module.valid_for_months {
+        if datetime::add_months(completed_at, months).is_some_and(|until| until <= now) {
+            return Err(invalid(
+                "completed_on",
+                format!("is more than {months} months ago, so the certificate would already have expired"),
+            ));
+        }
+    }
     let (module_credential, created) = match earlier {
         Some((credential_id,)) => (load_issued(&mut tx, &credential_id).await?, false),
         None => {
@@ -297,9 +322,26 @@ async fn issue_finished_paths(
         .bind(&path_id)
         .fetch_all(&mut **tx)
         .await?;
-        if supporting.iter().any(|(id, _, _)| id.is_none()) {
+        let still_valid = |until: &Option<String>| {
+            until
+                .as_deref()
+                .is_none_or(|until| datetime::parse(until).is_ok_and(|until| until > now))
+        };
+        if supporting
+            .iter()
+            .any(|(id, _, until)| id.is_none() || !still_valid(until))
+        {
             continue;
         }
+        // A path is valid as long as its shortest-lived module certificate.
+        let valid_until = supporting
+            .iter()
+            .filter_map(|(_, _, until)| {
+                until
+                    .as_deref()
+                    .and_then(|until| datetime::parse(until).ok())
+            })
+            .min();
         let input = CredentialInput {
             id: uuid::Uuid::new_v4(),
             issuer_id: issuer.signer.did.clone(),
@@ -314,7 +356,7 @@ async fn issue_finished_paths(
             },
             recipient: member.recipient(),
             valid_from: completed_at,
-            valid_until: None,
+            valid_until,
             score: None,
             evidence_url: None,
             supporting: supporting
@@ -457,6 +499,33 @@ async fn load_module(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<Modul
         description: parse_text(&description),
         criteria: parse_text(&criteria),
     })
+}
+
+/// Path credentials already issued to a member for paths containing a module.
+async fn issued_paths(
+    tx: &mut Transaction<'_, Sqlite>,
+    member_id: &str,
+    module_id: &str,
+) -> Result<Vec<IssuedCredential>, IssueError> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT c.id, c.kind, c.achievement_id, c.share_token FROM credentials c
+         JOIN path_modules pm ON pm.path_id = c.achievement_id
+         WHERE c.member_id = ? AND c.kind = 'path' AND pm.module_id = ?
+         ORDER BY c.achievement_id",
+    )
+    .bind(member_id)
+    .bind(module_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, achievement_id, share_token)| IssuedCredential {
+            id,
+            kind,
+            achievement_id,
+            share_token,
+        })
+        .collect())
 }
 
 async fn load_issued(

@@ -40,6 +40,11 @@ impl IntoResponse for IssueError {
             IssueError::NotFound { field, reason } => {
                 ApiProblem::unprocessable(field, reason).into_response()
             }
+            error @ IssueError::Conflict { field } => {
+                ApiProblem::new(StatusCode::CONFLICT, error.to_string())
+                    .with_field(field)
+                    .into_response()
+            }
             IssueError::Database(error) => {
                 tracing::error!(%error, "database error during issuance");
                 ApiProblem::internal().into_response()

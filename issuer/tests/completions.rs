@@ -370,3 +370,83 @@ async fn changing_any_field_breaks_verification() {
         assert!(!report.verified, "changing {pointer} still verified");
     }
 }
+
+#[tokio::test]
+async fn replay_returns_path_credential_and_rejects_conflicts() {
+    let app = TestApp::start().await;
+    let modules = app.path_modules(PATH).await;
+    let mut last = Value::Null;
+    for module in &modules {
+        last = app.complete(MEMBER, module, "2026-11-20").await.1;
+    }
+    let path_credentials = last["path_credentials"].clone();
+    assert_eq!(path_credentials.as_array().map(Vec::len), Some(1));
+
+    let (status, replay) = app
+        .complete(MEMBER, modules.last().expect("module"), "2026-11-20")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        replay["path_credentials"], path_credentials,
+        "a lost answer can be recovered"
+    );
+
+    let body = json!({"member_id": MEMBER, "module_id": modules[0], "completed_on": "2026-11-20", "score": 10});
+    let (status, problem) = app
+        .json("POST", "/completions", Some(PLATFORM), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["field"], "score");
+}
+
+#[tokio::test]
+async fn expiring_modules_bound_the_path() {
+    let app = TestApp::start().await;
+    let (status, problem) = app.complete(MEMBER, "food-hygiene", "2021-06-01").await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an already expired certificate"
+    );
+    assert_eq!(problem["field"], "completed_on");
+
+    let mut last = Value::Null;
+    for module in app.path_modules("path-food-to-market").await {
+        let date = if module == "food-hygiene" {
+            "2026-03-15"
+        } else {
+            "2026-11-01"
+        };
+        let (status, body) = app.complete(MEMBER, &module, date).await;
+        assert!(status.is_success(), "{body}");
+        last = body;
+    }
+    let id = last["path_credentials"][0]["id"]
+        .as_str()
+        .expect("path credential");
+    let (_, credential) = app
+        .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
+        .await;
+    assert_eq!(credential["validFrom"], "2026-11-01T00:00:00Z");
+    assert_eq!(
+        credential["validUntil"], "2028-03-15T00:00:00Z",
+        "as long as the hygiene certificate"
+    );
+}
+
+#[tokio::test]
+async fn one_module_credential_per_member_in_schema() {
+    let app = TestApp::start().await;
+    app.complete(MEMBER, "fin-bookkeeping", "2026-11-20").await;
+    let copy = sqlx::query(
+        "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
+         SELECT 'urn:uuid:copy', member_id, kind, achievement_id, document, issued_at, valid_until, 'ffffffffffffffffffffffffffffffff'
+         FROM credentials",
+    )
+    .execute(&app.state.db)
+    .await;
+    assert!(
+        copy.is_err(),
+        "a second credential for a module that never expires"
+    );
+}

@@ -436,3 +436,55 @@ async fn third_party_credential_not_recognised() {
         Outcome::IssuerNotRecognised
     );
 }
+
+#[tokio::test]
+async fn another_key_claiming_the_academy_is_forged() {
+    let world = world().await;
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let credential = world
+        .credential(issued["module_credential"]["id"].as_str().expect("id"))
+        .await;
+    let mut unsigned = credential.as_object().expect("object").clone();
+    unsigned.remove("proof");
+    let impostor = keys::generate();
+    let did = keys::did_key(&impostor.verifying_key());
+    let multibase = keys::public_multibase(&impostor.verifying_key());
+    let options = json!({
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-12-01T10:00:00Z",
+        "verificationMethod": format!("{did}#{multibase}"),
+        "proofPurpose": "assertionMethod",
+    });
+    let forged = Value::Object(
+        proof::sign(&unsigned, options.as_object().expect("object"), &impostor).expect("sign"),
+    );
+
+    let (status, _, report) = world
+        .post_json(
+            "/credentials/verify",
+            json!({"verifiableCredential": forged}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(report["outcome"], "forged");
+    assert!(
+        report["credential"]["issuer_name"].is_null(),
+        "no trusted name for a forgery: {report}"
+    );
+
+    let mut altered_by_impostor = forged.clone();
+    altered_by_impostor["validFrom"] = json!("2026-01-01T00:00:00Z");
+    let (_, _, report) = world
+        .post_json(
+            "/credentials/verify",
+            json!({"verifiableCredential": altered_by_impostor}),
+        )
+        .await;
+    assert_eq!(
+        report["outcome"], "forged",
+        "a foreign key is a forgery even when the signature also fails"
+    );
+}
