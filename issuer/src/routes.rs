@@ -85,6 +85,36 @@ fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<(), 
     }
 }
 
+/// Proof that the request carries the learning platform's token. As an
+/// extractor it runs before the body is read, so an unauthenticated
+/// request learns nothing about the body's validity.
+struct PlatformToken;
+
+/// Proof that the request carries the staff token.
+struct StaffToken;
+
+impl axum::extract::FromRequestParts<AppState> for PlatformToken {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authorize(state, &parts.headers, Scope::Platform).map(|()| Self)
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for StaffToken {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authorize(state, &parts.headers, Scope::Staff).map(|()| Self)
+    }
+}
+
 async fn did_document(State(state): State<AppState>) -> Result<Response, ApiProblem> {
     let document = crate::keystore::did_document(&state.db, &state.config.did)
         .await
@@ -102,10 +132,9 @@ async fn did_document(State(state): State<AppState>) -> Result<Response, ApiProb
 
 async fn report_completion(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _token: PlatformToken,
     ProblemJson(report): ProblemJson<CompletionReport>,
 ) -> Result<Response, Response> {
-    authorize(&state, &headers, Scope::Platform).map_err(IntoResponse::into_response)?;
     let context = IssuerContext {
         signer: &state.signer,
         public_url: &state.config.public_url,
@@ -137,10 +166,9 @@ struct IssueRequest {
 /// W3C VC API `POST /credentials/issue`: signs a caller-supplied credential.
 async fn issue_credential(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _token: StaffToken,
     ProblemJson(request): ProblemJson<IssueRequest>,
 ) -> Result<Response, ApiProblem> {
-    authorize(&state, &headers, Scope::Staff)?;
     let mut credential = request.credential;
     if credential.contains_key("proof") {
         return Err(ApiProblem::unprocessable(
@@ -160,9 +188,15 @@ async fn issue_credential(
         }
     };
     match issuer_id {
-        None => {
-            credential.insert("issuer".to_owned(), Value::String(state.config.did.clone()));
-        }
+        None => match credential.get_mut("issuer") {
+            // An issuer object without an id keeps its other fields.
+            Some(Value::Object(map)) => {
+                map.insert("id".to_owned(), Value::String(state.config.did.clone()));
+            }
+            _ => {
+                credential.insert("issuer".to_owned(), Value::String(state.config.did.clone()));
+            }
+        },
         Some(id) if id == state.config.did => {}
         Some(id) => {
             return Err(ApiProblem::unprocessable(
@@ -174,8 +208,14 @@ async fn issue_credential(
             ))
         }
     }
-    let id = match credential.get("id").and_then(Value::as_str) {
-        Some(id) => id.to_owned(),
+    let id = match credential.get("id") {
+        Some(Value::String(id)) => id.clone(),
+        Some(_) => {
+            return Err(ApiProblem::unprocessable(
+                "credential.id",
+                "id must be a URL string, such as urn:uuid:...",
+            ))
+        }
         None => {
             let id = uuid::Uuid::new_v4().urn().to_string();
             credential.insert("id".to_owned(), Value::String(id.clone()));
@@ -236,10 +276,9 @@ async fn issue_credential(
 
 async fn staff_credential(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _token: StaffToken,
     Path(id): Path<String>,
 ) -> Result<Response, ApiProblem> {
-    authorize(&state, &headers, Scope::Staff)?;
     let row: Option<(String,)> = sqlx::query_as("SELECT document FROM credentials WHERE id = ?")
         .bind(&id)
         .fetch_optional(&state.db)

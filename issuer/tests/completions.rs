@@ -257,6 +257,11 @@ async fn completions_need_the_platform_token() {
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
     }
+    // The token is checked before the body is read.
+    let (status, _) = app
+        .json("POST", "/completions", None, Some(json!({"member_id": 1})))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

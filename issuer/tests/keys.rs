@@ -87,6 +87,36 @@ async fn vc_api_issue_signs_for_staff_only() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["field"], "credential.issuer");
 
+    let mut numeric_id = credential.clone();
+    numeric_id["id"] = json!(42);
+    let (status, problem) = app
+        .json(
+            "POST",
+            "/credentials/issue",
+            Some(STAFF),
+            Some(json!({"credential": numeric_id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["field"], "credential.id");
+
+    let mut named_issuer = credential.clone();
+    named_issuer["issuer"] = json!({"type": ["Profile"], "name": "Academy"});
+    let (status, body) = app
+        .json(
+            "POST",
+            "/credentials/issue",
+            Some(STAFF),
+            Some(json!({"credential": named_issuer})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["verifiableCredential"]["issuer"]["name"], "Academy");
+    assert_eq!(
+        body["verifiableCredential"]["issuer"]["id"],
+        "did:web:127.0.0.1%3A8080"
+    );
+
     let mut unknown_context = credential.clone();
     unknown_context["@context"] = json!([
         "https://www.w3.org/ns/credentials/v2",

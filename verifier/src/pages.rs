@@ -231,7 +231,7 @@ async fn check(
     State(state): State<VerifierState>,
     Query(query): Query<LanguageQuery>,
     headers: HeaderMap,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
     let language = language(&query, &headers);
     let layout = Layout {
@@ -244,6 +244,10 @@ async fn check(
         remember_language: false,
         status: StatusCode::BAD_REQUEST,
         body: layout.render(&layout.t("home.heading"), &check_form(&layout, Some(key))),
+    };
+    // A form posted without a file field (or by a script) is not multipart.
+    let Ok(multipart) = multipart else {
+        return error_page("error.empty");
     };
     let bytes = match read_submission(multipart).await {
         Ok(Some(bytes)) => bytes,

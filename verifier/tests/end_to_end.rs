@@ -417,6 +417,19 @@ async fn pasted_credential_gets_a_verdict() {
 }
 
 #[tokio::test]
+async fn check_form_without_multipart_gets_a_page() {
+    let world = world().await;
+    let request = Request::post("/check?lang=fr")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("credential=%7B%7D"))
+        .expect("request");
+    let (status, content_type, page) = world.send(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(page.contains("class=\"error\""), "{page}");
+}
+
+#[tokio::test]
 async fn third_party_credential_not_recognised() {
     let world = world().await;
     let credential: Value = serde_json::from_str(
