@@ -4,7 +4,7 @@
 //! that does not gets 400 with the same result, shaped as RFC 9457 problem
 //! details whose `type` is the first error's VC Data Model 2.0 error type.
 
-use crate::VerifierState;
+use crate::{RunError, VerifierState};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -57,22 +57,17 @@ async fn verify_credential(
     State(state): State<VerifierState>,
     ProblemJson(request): ProblemJson<VerifyCredentialRequest>,
 ) -> Response {
-    let verifier = state.verifier.clone();
     let credential = request.verifiable_credential;
-    // Canonicalization is CPU work; keep it off the async workers.
-    let report =
-        tokio::task::spawn_blocking(move || verifier.verify_credential(&credential, Utc::now()))
-            .await;
+    let report = state
+        .run(move |verifier| verifier.verify_credential(&credential, Utc::now()))
+        .await;
     match report {
         Ok(report) => {
             let verified = report.verified;
             let body = serde_json::to_value(&report).unwrap_or(Value::Null);
             respond(verified, body, &report.errors)
         }
-        Err(error) => {
-            tracing::error!(%error, "verification task failed");
-            ApiProblem::internal().into_response()
-        }
+        Err(error) => run_failed(error),
     }
 }
 
@@ -80,18 +75,18 @@ async fn verify_presentation(
     State(state): State<VerifierState>,
     ProblemJson(request): ProblemJson<VerifyPresentationRequest>,
 ) -> Response {
-    let verifier = state.verifier.clone();
     let options = request.options.unwrap_or_default();
     let presentation = request.verifiable_presentation;
-    let report = tokio::task::spawn_blocking(move || {
-        verifier.verify_presentation(
-            &presentation,
-            options.challenge.as_deref(),
-            options.domain.as_deref(),
-            Utc::now(),
-        )
-    })
-    .await;
+    let report = state
+        .run(move |verifier| {
+            verifier.verify_presentation(
+                &presentation,
+                options.challenge.as_deref(),
+                options.domain.as_deref(),
+                Utc::now(),
+            )
+        })
+        .await;
     match report {
         Ok(report) => {
             let verified = report.verified;
@@ -105,10 +100,7 @@ async fn verify_presentation(
             let body = serde_json::to_value(&report).unwrap_or(Value::Null);
             respond(verified, body, &errors)
         }
-        Err(error) => {
-            tracing::error!(%error, "verification task failed");
-            ApiProblem::internal().into_response()
-        }
+        Err(error) => run_failed(error),
     }
 }
 
@@ -135,4 +127,25 @@ fn respond(verified: bool, mut body: Value, errors: &[Problem]) -> Response {
         HeaderValue::from_static("application/problem+json"),
     );
     response
+}
+
+fn run_failed(error: RunError) -> Response {
+    match error {
+        RunError::Busy => {
+            tracing::warn!("verification slots busy; request turned away");
+            let mut response = ApiProblem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the verifier is busy; try again in a few seconds",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
+        RunError::Task(error) => {
+            tracing::error!(%error, "verification task failed");
+            ApiProblem::internal().into_response()
+        }
+    }
 }

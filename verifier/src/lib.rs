@@ -30,6 +30,20 @@ pub struct VerifierState {
     pub trust: Arc<Vec<TrustEntry>>,
     pub translations: Arc<Translations>,
     pub http: reqwest::Client,
+    /// Verifications running at once; more wait for a free slot.
+    pub slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// How long a request waits for a verification slot before it gets 503.
+pub const SLOT_WAIT: Duration = Duration::from_secs(5);
+
+/// Why a verification did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("every verification slot stayed busy for {SLOT_WAIT:?}")]
+    Busy,
+    #[error("the verification task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl VerifierState {
@@ -55,8 +69,37 @@ impl VerifierState {
             trust: Arc::new(trust),
             translations: Arc::new(translations()?),
             http,
+            slots: Arc::new(tokio::sync::Semaphore::new(verification_slots())),
         })
     }
+
+    /// Runs CPU-bound verification work on the blocking pool, at most
+    /// [`verification_slots`] at once, so that a burst of large documents
+    /// cannot occupy every thread.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, RunError>
+    where
+        F: FnOnce(&Verifier) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = tokio::time::timeout(SLOT_WAIT, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| RunError::Busy)?
+            .map_err(|_| RunError::Busy)?;
+        let verifier = self.verifier.clone();
+        let output = tokio::task::spawn_blocking(move || {
+            let output = work(&verifier);
+            drop(permit);
+            output
+        })
+        .await?;
+        Ok(output)
+    }
+}
+
+/// Two verifications per core: enough to keep every core busy while one
+/// request waits on its body.
+fn verification_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 /// The verifier's texts in its four languages.

@@ -501,3 +501,29 @@ async fn another_key_claiming_the_academy_is_forged() {
         "a foreign key is a forgery even when the signature also fails"
     );
 }
+
+#[tokio::test]
+async fn busy_verifier_answers_503() {
+    let mut state = VerifierState::new(Vec::new()).expect("state");
+    state.slots = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let router = verifier::router(state);
+    let credential = std::fs::read_to_string(repo_file(
+        "fixtures/dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-minimal.json",
+    ))
+    .expect("fixture");
+    let request = Request::post("/credentials/verify")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(format!(
+            "{{\"verifiableCredential\": {credential}}}"
+        )))
+        .expect("request");
+    let response = router.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+}
