@@ -425,7 +425,12 @@ fn verdict(layout: &Layout<'_>, report: Option<&Report>) -> String {
         "<section class=\"verdict {class}\" role=\"status\"><div class=\"symbol\" aria-hidden=\"true\">{symbol}</div><h1>{title}</h1><p>{detail}</p></section>",
         title = layout.t(&format!("verdict.{key}")),
     );
-    if let Some(summary) = summary {
+    // What an altered or forged certificate claims is not shown as fact.
+    let trustworthy = !matches!(
+        outcome,
+        Some(Outcome::Altered | Outcome::Forged | Outcome::Malformed)
+    );
+    if let Some(summary) = summary.filter(|_| trustworthy) {
         html.push_str(&facts(layout, summary, &issuer));
     }
     if let Some(report) = report {

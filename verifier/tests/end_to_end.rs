@@ -409,6 +409,12 @@ async fn pasted_credential_gets_a_verdict() {
             .expect("request");
         let (_, _, page) = world.send(request).await;
         assert!(page.contains(class), "{class}: {page}");
+        if class == "verdict bad" {
+            assert!(
+                !page.contains("<dl>"),
+                "an altered certificate's claims are not shown as facts"
+            );
+        }
         assert!(
             !page.contains("<script>alert"),
             "markup from a credential must be escaped"
