@@ -204,9 +204,16 @@ fn check_form(layout: &Layout<'_>, error: Option<&str>) -> String {
 }
 
 /// Reads the pasted text or the uploaded file, whichever is not empty.
+/// Two different non-empty submissions are rejected rather than one of
+/// them being checked silently.
 async fn read_submission(mut multipart: Multipart) -> Result<Option<Vec<u8>>, &'static str> {
-    let mut submitted = None;
-    while let Ok(Some(mut field)) = multipart.next_field().await {
+    let mut submitted: Option<Vec<u8>> = None;
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(_) => return Err("error.empty"),
+        };
         let mut bytes = Vec::new();
         loop {
             match field.chunk().await {
@@ -217,11 +224,16 @@ async fn read_submission(mut multipart: Multipart) -> Result<Option<Vec<u8>>, &'
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(_) => return Err("error.too_large"),
+                Err(_) => return Err("error.empty"),
             }
         }
-        if submitted.is_none() && !bytes.iter().all(u8::is_ascii_whitespace) {
-            submitted = Some(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match &submitted {
+            None => submitted = Some(bytes),
+            Some(earlier) if earlier.trim_ascii() == bytes.trim_ascii() => {}
+            Some(_) => return Err("error.both"),
         }
     }
     Ok(submitted)

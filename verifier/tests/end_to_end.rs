@@ -436,6 +436,26 @@ async fn check_form_without_multipart_gets_a_page() {
 }
 
 #[tokio::test]
+async fn check_form_rejects_two_different_submissions() {
+    let world = world().await;
+    let boundary = "XBOUNDARY";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{{\"a\": 1}}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.json\"\r\nContent-Type: application/json\r\n\r\n{{\"b\": 2}}\r\n--{boundary}--\r\n"
+    );
+    let request = Request::post("/check?lang=en")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request");
+    let (status, _, page) = world.send(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("not both"), "{page}");
+}
+
+#[tokio::test]
 async fn third_party_credential_not_recognised() {
     let world = world().await;
     let credential: Value = serde_json::from_str(
