@@ -1,14 +1,13 @@
 //! JSON-LD to canonical N-Quads.
 //!
 //! Expansion is done by the `json-ld` crate that `ssi` ships, with the
-//! pinned context loader. The conversion of the expanded document to RDF is
-//! done here, following JSON-LD 1.1 Processing Algorithms §7.2 (node map
-//! generation) and §8.1-8.4 (deserialize JSON-LD to RDF), because the
-//! conversion in json-ld-core 0.21 differs from the specification and from
-//! jsonld.js on typed literals: a boolean whose term declares a datatype
-//! keeps that datatype, and a non-integral number becomes a canonical
-//! `xsd:double` lexical form such as `3.5E0`. Canonicalization is RDF
-//! Dataset Canonicalization (RDFC-1.0, `ssi::rdf::urdna2015`).
+//! pinned context loader. The conversion of the expanded document to RDF
+//! follows JSON-LD 1.1 Processing Algorithms §7.2 (node map generation) and
+//! §8.1-8.4 (deserialize JSON-LD to RDF). It is done here because
+//! json-ld-core 0.21 differs from the specification and from jsonld.js on
+//! typed literals. Here a boolean whose term declares a datatype keeps that
+//! datatype, and a non-integral number becomes a canonical `xsd:double`
+//! lexical form such as `3.5E0`. Canonicalization is in [`crate::canon`].
 
 use crate::contexts::PinnedLoader;
 use serde_json::{Map, Value};
@@ -91,9 +90,9 @@ type ActiveContext = ssi::json_ld::json_ld::Context<IriBuf, BlankIdBuf>;
 /// Processed top-level contexts, by their canonical JSON text.
 static CONTEXT_CACHE: OnceLock<RwLock<HashMap<String, Arc<ActiveContext>>>> = OnceLock::new();
 
-/// Cached contexts; enough for every combination of pinned contexts that
-/// real credentials use, small enough that hostile documents with ever
-/// new inline contexts cannot grow memory without bound.
+/// Most contexts kept in the cache. That is enough for every combination of
+/// pinned contexts that real credentials use, and small enough that
+/// documents with ever new inline contexts cannot grow memory without bound.
 const CONTEXT_CACHE_ENTRIES: usize = 256;
 
 /// Largest context, as JSON text, that is kept in the cache.
@@ -136,9 +135,10 @@ fn active_context(context: &Value) -> Result<Arc<ActiveContext>, RdfError> {
 /// Runs a future that never waits on I/O to completion on this thread.
 ///
 /// The `json-ld` crate's expansion is async because loaders may fetch, but
-/// the pinned loader answers at once, so expansion completes on the first
-/// poll. Its future is not `Send`, so running it here keeps every caller
-/// synchronous and free to run on any thread.
+/// the pinned loader answers at once, so expansion is ready on the first
+/// poll. A future still pending after 1,000 polls gives `None`. The future
+/// is not `Send`, so running it here keeps every caller synchronous and
+/// free to run on any thread.
 fn complete<F: std::future::Future>(future: F) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
