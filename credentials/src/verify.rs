@@ -394,6 +394,13 @@ impl Verifier {
         if run.errors.is_empty() {
             self.check_presentation_proof(document, challenge, domain, &mut run);
         }
+        if challenge.is_none() {
+            run.warn(
+                ErrorKind::CryptographicSecurityError,
+                "challenge",
+                "no challenge was expected, so this presentation may be a replay of an earlier one",
+            );
+        }
         let embedded = match document.get("verifiableCredential") {
             None => Vec::new(),
             Some(Value::Array(items)) => items.clone(),

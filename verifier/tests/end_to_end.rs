@@ -324,6 +324,22 @@ async fn presentation_checks_each_credential() {
         "{report}"
     );
 
+    let (status, _, report) = world
+        .post_json(
+            "/presentations/verify",
+            json!({"verifiablePresentation": single}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(
+        report["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .any(|w| w["check"] == "challenge"),
+        "a presentation checked without a challenge is flagged: {report}"
+    );
+
     let mut tampered = single.clone();
     tampered["holder"] = json!("did:example:someone-else");
     let (status, _, report) = world
