@@ -459,6 +459,22 @@ fn verdict(layout: &Layout<'_>, report: Option<&Report>) -> String {
     html
 }
 
+/// Removes the invisible characters that reorder or hide text (bidirectional
+/// embeddings, overrides and isolates, directional marks, zero-width
+/// space and byte order mark), so a credential's text reads on the page as
+/// it is stored. Each value is already isolated in its own `<bdi>`.
+/// Zero-width joiners stay: some scripts need them.
+fn displayable(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+            )
+        })
+        .collect()
+}
+
 fn facts(layout: &Layout<'_>, summary: &Summary, issuer: &str) -> String {
     let mut rows = Vec::new();
     let mut row = |label: &str, value: String| {
@@ -472,12 +488,12 @@ fn facts(layout: &Layout<'_>, summary: &Summary, issuer: &str) -> String {
         .subject_name
         .0
         .values()
-        .map(|name| format!("<bdi>{}</bdi>", escape_html(name)))
+        .map(|name| format!("<bdi>{}</bdi>", escape_html(&displayable(name))))
         .collect();
     row("field.recipient", names.join(" · "));
     let pick = |text: &credentials::LocalizedText| {
         text.pick(layout.language)
-            .map(|value| format!("<bdi>{}</bdi>", escape_html(value)))
+            .map(|value| format!("<bdi>{}</bdi>", escape_html(&displayable(value))))
             .unwrap_or_default()
     };
     row("field.achievement", pick(&summary.achievement_name));

@@ -409,6 +409,19 @@ async fn pasted_credential_gets_a_verdict() {
     let mut forged_name = credential.clone();
     forged_name["credentialSubject"]["name"][1]["@value"] = json!("<script>alert(1)</script>");
 
+    // A genuine credential whose name contains a right-to-left override.
+    sqlx::query("UPDATE members SET name_latin = ? WHERE id = 'm-0002'")
+        .bind("Khadija\u{202E}alamoK")
+        .execute(&world.issuer.db)
+        .await
+        .expect("rename");
+    let issued = world
+        .complete("m-0002", "gov-law-112-12", "2026-10-01")
+        .await;
+    let reordering = world
+        .credential(issued["module_credential"]["id"].as_str().expect("id"))
+        .await;
+
     for (document, class) in [
         (credential.to_string(), "verdict good"),
         (forged_name.to_string(), "verdict bad"),
@@ -436,6 +449,25 @@ async fn pasted_credential_gets_a_verdict() {
             "markup from a credential must be escaped"
         );
     }
+
+    let boundary = "XBOUNDARY";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{reordering}\r\n--{boundary}--\r\n"
+    );
+    let request = Request::post("/check?lang=en")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request");
+    let (_, _, page) = world.send(request).await;
+    assert!(page.contains("verdict good"), "{page}");
+    assert!(
+        page.contains("<bdi>KhadijaalamoK</bdi>"),
+        "override removed: {page}"
+    );
+    assert!(!page.contains('\u{202E}'));
 }
 
 #[tokio::test]
