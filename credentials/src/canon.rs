@@ -6,7 +6,7 @@
 //! of one member got a signature other verifiers reject. Permutations are
 //! generated in rdf-canonize's order (sorted, then Steinhaus-Johnson-Trotter)
 //! and, as there, the first-degree hashing pass runs once (RDFC-1.0 §4.4.3).
-//! Blank nodes that cannot be told apart make the N-degree step
+//! Blank nodes that are indistinguishable make the N-degree step
 //! exponential, so every call and permutation counts against
 //! [`MAX_WORK`], and a dataset that exceeds it is rejected.
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-/// What was achieved: one module, or a whole learning path.
+/// Kind of achievement: one module, or a whole learning path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AchievementKind {
     Module,

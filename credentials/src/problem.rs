@@ -48,7 +48,7 @@ impl ApiProblem {
         )
     }
 
-    /// A 500 whose body reveals nothing; the cause is logged by the caller.
+    /// Builds a 500 whose body reveals nothing. The caller logs the cause.
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -106,9 +106,9 @@ pub fn hash_data(
 
 /// Adds an `eddsa-rdfc-2022` proof to `unsecured`, signed with `key`.
 ///
-/// `options` holds the proof's `type`, `cryptosuite`, `created`,
+/// `options` contains the proof's `type`, `cryptosuite`, `created`,
 /// `verificationMethod` and `proofPurpose` (and optionally `challenge` or
-/// `domain`); it must not hold `@context`, so the output proof has none.
+/// `domain`); it must not contain `@context`, so the output proof has none.
 pub fn sign(
     unsecured: &Map<String, Value>,
     options: &Map<String, Value>,
@@ -158,7 +158,7 @@ pub fn proofs(document: &Map<String, Value>) -> Result<Vec<&Map<String, Value>>,
 ///
 /// This checks the signature and that the key resolves. Whether the key
 /// belongs to the issuer and whether the purpose fits are left to the
-/// caller, which knows who the issuer is.
+/// caller, which has the issuer's id.
 pub fn verify_proof(
     document: &Map<String, Value>,
     proof: &Map<String, Value>,

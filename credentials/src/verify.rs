@@ -284,7 +284,7 @@ impl Verifier {
                     "@context",
                     format!("context {url} is not one this verifier knows; it is never fetched"),
                 ),
-                // Inline contexts are processed like any other; they cannot
+                // Inline contexts are processed like any other. They cannot
                 // redefine the protected terms of the pinned contexts, and
                 // any URL they name goes through the same pinned loader.
                 None if context.is_object() => {}

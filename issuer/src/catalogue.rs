@@ -265,3 +265,16 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyh
         .map_err(|e| anyhow::anyhow!("could not read {}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))
 }
+
+/// Reads and stores a catalogue file and a demo file, the setup the test
+/// harnesses share.
+pub async fn load_files(
+    pool: &SqlitePool,
+    catalogue: &std::path::Path,
+    demo: &std::path::Path,
+) -> anyhow::Result<()> {
+    let catalogue: Catalogue = read_json(catalogue)?;
+    load_catalogue(pool, &catalogue).await?;
+    let demo: Demo = read_json(demo)?;
+    load_demo(pool, &demo).await
+}

@@ -142,7 +142,7 @@ fn validate(report: &CompletionReport, now: DateTime<Utc>) -> Result<ValidComple
     })
 }
 
-/// What the issuer needs to sign: the key and the public base URLs.
+/// Signing inputs: the key, the public base URL and the academy's name.
 pub struct IssuerContext<'a> {
     pub signer: &'a Signer,
     pub public_url: &'a str,

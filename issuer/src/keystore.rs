@@ -1,9 +1,9 @@
 //! The academy's signing keys, kept encrypted in the database.
 //!
 //! Each Ed25519 seed is stored as a compact JWE (`dir`, `A256GCM`) under a
-//! 32-byte key-encryption key that never enters the database: it comes from
-//! `ISSUER_MASTER_KEY` or from `master.key` in the data folder, which is
-//! created with mode 0600 on first start.
+//! 32-byte key-encryption key that never enters the database. That key
+//! comes from `ISSUER_MASTER_KEY` or from `master.key` in the data folder,
+//! which is created with mode 0600 on first start.
 
 use base64::Engine;
 use chrono::Utc;

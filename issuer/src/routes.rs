@@ -57,7 +57,7 @@ impl IntoResponse for IssueError {
     }
 }
 
-/// Which bearer token a request must carry.
+/// Bearer token a request must carry.
 #[derive(Clone, Copy)]
 enum Scope {
     Platform,

@@ -37,7 +37,7 @@ pub struct VerifierState {
 /// How long a request waits for a verification slot before it gets 503.
 pub const SLOT_WAIT: Duration = Duration::from_secs(5);
 
-/// Why a verification did not run.
+/// Reason a verification did not run.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("every verification slot stayed busy for {SLOT_WAIT:?}")]

@@ -36,7 +36,7 @@ pub struct LanguageQuery {
     lang: Option<String>,
 }
 
-/// The page language: `?lang=`, then the `lang` cookie, then the browser.
+/// Picks the page language: `?lang=`, then the `lang` cookie, then the browser.
 fn language(query: &LanguageQuery, headers: &HeaderMap) -> &'static str {
     let cookie = headers
         .get(header::COOKIE)
@@ -289,7 +289,7 @@ async fn run_verification(state: &VerifierState, credential: Value) -> Option<Re
         .ok()
 }
 
-/// What fetching a shared credential from its issuer gave.
+/// Result of fetching a shared credential from its issuer.
 enum Fetched {
     Found(Value),
     NotFound,
@@ -332,7 +332,7 @@ async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
     outcome
 }
 
-/// The public page a certificate's QR code opens.
+/// Renders the public page a certificate's QR code opens.
 async fn shared(
     State(state): State<VerifierState>,
     Path(token): Path<String>,

@@ -1,4 +1,4 @@
-//! The verifier against a real issuer: API answers, presentations, the
+//! The verifier against a real issuer: API responses, presentations, the
 //! pages, and the QR code followed to its verdict.
 
 use axum::body::Body;
@@ -33,16 +33,13 @@ async fn world() -> World {
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.public_url = issuer_url.clone();
     let issuer = AppState::open(config).await.expect("issuer");
-    let catalogue: catalogue::Catalogue =
-        catalogue::read_json(&repo_file("catalogue/catalogue.json")).expect("catalogue");
-    catalogue::load_catalogue(&issuer.db, &catalogue)
-        .await
-        .expect("load");
-    let demo: catalogue::Demo =
-        catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
-    catalogue::load_demo(&issuer.db, &demo)
-        .await
-        .expect("load demo");
+    catalogue::load_files(
+        &issuer.db,
+        &repo_file("catalogue/catalogue.json"),
+        &repo_file("catalogue/demo.json"),
+    )
+    .await
+    .expect("load catalogue and demo");
     let app = issuer::routes::router(issuer.clone());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;

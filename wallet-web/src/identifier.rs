@@ -13,7 +13,7 @@ pub enum Identifier {
 /// national form `0XXXXXXXXX`.
 const MOROCCO_CALLING_CODE: &str = "212";
 
-/// Longest identifier accepted, in bytes. E-mail addresses that SMTP can
+/// Maximum identifier length accepted, in bytes. E-mail addresses that SMTP can
 /// deliver to are at most 254 bytes long.
 const MAX_LENGTH: usize = 254;
 

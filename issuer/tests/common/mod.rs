@@ -34,16 +34,13 @@ impl TestApp {
         let state = AppState::open(Config::for_tests(dir.path().to_path_buf()))
             .await
             .expect("issuer state");
-        let catalogue: catalogue::Catalogue =
-            catalogue::read_json(&repo_file("catalogue/catalogue.json")).expect("catalogue");
-        catalogue::load_catalogue(&state.db, &catalogue)
-            .await
-            .expect("load catalogue");
-        let demo: catalogue::Demo =
-            catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
-        catalogue::load_demo(&state.db, &demo)
-            .await
-            .expect("load demo");
+        catalogue::load_files(
+            &state.db,
+            &repo_file("catalogue/catalogue.json"),
+            &repo_file("catalogue/demo.json"),
+        )
+        .await
+        .expect("load catalogue and demo");
         let router = routes::router(state.clone());
         Self { state, router, dir }
     }

@@ -97,16 +97,13 @@ impl TestWallet {
             issuer::AppState::open(issuer::config::Config::for_tests(dir.path().to_path_buf()))
                 .await
                 .expect("issuer state");
-        let catalogue: catalogue::Catalogue =
-            catalogue::read_json(&repo_file("catalogue/catalogue.json")).expect("catalogue");
-        catalogue::load_catalogue(&issuer_state.db, &catalogue)
-            .await
-            .expect("load catalogue");
-        let demo: catalogue::Demo =
-            catalogue::read_json(&repo_file("catalogue/demo.json")).expect("demo");
-        catalogue::load_demo(&issuer_state.db, &demo)
-            .await
-            .expect("load demo");
+        catalogue::load_files(
+            &issuer_state.db,
+            &repo_file("catalogue/catalogue.json"),
+            &repo_file("catalogue/demo.json"),
+        )
+        .await
+        .expect("load catalogue and demo");
 
         let mut config = Config::for_tests(dir.path().to_path_buf());
         adjust(&mut config);
