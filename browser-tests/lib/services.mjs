@@ -12,12 +12,17 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-// Loopback addresses of the three services. Ports 8080-8082 and
+// Loopback addresses of the three services: ports BASE, BASE+1 and BASE+2,
+// where BASE is BROWSER_TESTS_PORT (default 28080). Ports 8080-8082 and
 // 18080-18082 are left to other services on the same machine.
+const BASE_PORT = Number.parseInt(process.env.BROWSER_TESTS_PORT ?? '28080', 10);
+if (!Number.isInteger(BASE_PORT) || BASE_PORT < 1024 || BASE_PORT > 65533) {
+  throw new Error(`BROWSER_TESTS_PORT must be a port number from 1024 to 65533, got ${process.env.BROWSER_TESTS_PORT}`);
+}
 export const ADDRESSES = {
-  issuer: '127.0.0.1:28080',
-  verifier: '127.0.0.1:28081',
-  wallet: '127.0.0.1:28082',
+  issuer: `127.0.0.1:${BASE_PORT}`,
+  verifier: `127.0.0.1:${BASE_PORT + 1}`,
+  wallet: `127.0.0.1:${BASE_PORT + 2}`,
 };
 
 export const URLS = {
