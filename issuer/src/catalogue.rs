@@ -8,7 +8,7 @@
 use credentials::text::LANGUAGES;
 use credentials::LocalizedText;
 use serde::Deserialize;
-use sqlx::SqlitePool;
+use crate::db::Pool;
 use std::collections::HashSet;
 
 #[derive(Debug, Deserialize)]
@@ -146,20 +146,20 @@ fn json(text: &LocalizedText) -> String {
 }
 
 /// Stores the catalogue in one transaction.
-pub async fn load_catalogue(pool: &SqlitePool, catalogue: &Catalogue) -> anyhow::Result<()> {
+pub async fn load_catalogue(pool: &Pool, catalogue: &Catalogue) -> anyhow::Result<()> {
     catalogue.validate()?;
     let mut tx = pool.begin().await?;
     for module in &catalogue.modules {
         sqlx::query(
             "INSERT INTO modules (id, hours, valid_for_months, title, description, criteria)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO UPDATE SET hours = excluded.hours,
                  valid_for_months = excluded.valid_for_months, title = excluded.title,
                  description = excluded.description, criteria = excluded.criteria",
         )
         .bind(&module.id)
-        .bind(module.hours)
-        .bind(module.valid_for_months)
+        .bind(i64::from(module.hours))
+        .bind(module.valid_for_months.map(i64::from))
         .bind(json(&module.title))
         .bind(json(&module.description))
         .bind(json(&module.criteria))
@@ -168,7 +168,7 @@ pub async fn load_catalogue(pool: &SqlitePool, catalogue: &Catalogue) -> anyhow:
     }
     for path in &catalogue.paths {
         sqlx::query(
-            "INSERT INTO paths (id, title, description, criteria) VALUES (?, ?, ?, ?)
+            "INSERT INTO paths (id, title, description, criteria) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET title = excluded.title,
                  description = excluded.description, criteria = excluded.criteria",
         )
@@ -178,12 +178,12 @@ pub async fn load_catalogue(pool: &SqlitePool, catalogue: &Catalogue) -> anyhow:
         .bind(json(&path.criteria))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM path_modules WHERE path_id = ?")
+        sqlx::query("DELETE FROM path_modules WHERE path_id = $1")
             .bind(&path.id)
             .execute(&mut *tx)
             .await?;
         for (position, module) in path.modules.iter().enumerate() {
-            sqlx::query("INSERT INTO path_modules (path_id, module_id, position) VALUES (?, ?, ?)")
+            sqlx::query("INSERT INTO path_modules (path_id, module_id, position) VALUES ($1, $2, $3)")
                 .bind(&path.id)
                 .bind(module)
                 .bind(position as i64)
@@ -197,7 +197,7 @@ pub async fn load_catalogue(pool: &SqlitePool, catalogue: &Catalogue) -> anyhow:
 
 /// Stores demo cooperatives and members. A member keeps the identity salt
 /// drawn the first time it was loaded.
-pub async fn load_demo(pool: &SqlitePool, demo: &Demo) -> anyhow::Result<()> {
+pub async fn load_demo(pool: &Pool, demo: &Demo) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     for cooperative in &demo.cooperatives {
         anyhow::ensure!(
@@ -207,7 +207,7 @@ pub async fn load_demo(pool: &SqlitePool, demo: &Demo) -> anyhow::Result<()> {
         );
         sqlx::query(
             "INSERT INTO cooperatives (id, name_ar, name_latin, registration_number, region)
-             VALUES (?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (id) DO UPDATE SET name_ar = excluded.name_ar,
                  name_latin = excluded.name_latin, region = excluded.region",
         )
@@ -233,7 +233,7 @@ pub async fn load_demo(pool: &SqlitePool, demo: &Demo) -> anyhow::Result<()> {
         );
         sqlx::query(
             "INSERT INTO members (id, cooperative_id, name_ar, name_latin, email, phone, role, identity_salt)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (id) DO UPDATE SET cooperative_id = excluded.cooperative_id,
                  name_ar = excluded.name_ar, name_latin = excluded.name_latin,
                  email = excluded.email, phone = excluded.phone, role = excluded.role",
@@ -269,7 +269,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> anyh
 /// Reads and stores a catalogue file and a demo file, the setup the test
 /// harnesses share.
 pub async fn load_files(
-    pool: &SqlitePool,
+    pool: &Pool,
     catalogue: &std::path::Path,
     demo: &std::path::Path,
 ) -> anyhow::Result<()> {

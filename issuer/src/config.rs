@@ -65,7 +65,7 @@ impl Config {
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             addr: "127.0.0.1:0".parse().expect("literal address"),
-            database_url: format!("sqlite://{}", data_dir.join("academy.db").display()),
+            database_url: test_database_url(&data_dir),
             data_dir,
             public_url: "http://127.0.0.1:8080".to_owned(),
             did: "did:web:127.0.0.1%3A8080".to_owned(),
@@ -86,6 +86,33 @@ impl Config {
         ]))
     }
 }
+
+/// Returns the database of a test whose data folder is `data_dir`: a SQLite
+/// file in that folder, or, when `TEST_DATABASE_URL` names a PostgreSQL
+/// server, a database on that server named after the folder. Services of
+/// one test that share a data folder therefore share a database.
+pub fn test_database_url(data_dir: &std::path::Path) -> String {
+    use sha2::{Digest, Sha256};
+
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let digest = Sha256::digest(data_dir.to_string_lossy().as_bytes());
+            let name: String = digest[..10].iter().map(|byte| format!("{byte:02x}")).collect();
+            match url::Url::parse(&base) {
+                Ok(mut url) => {
+                    url.set_path(&format!("{TEST_DATABASE_PREFIX}{name}"));
+                    url.to_string()
+                }
+                Err(_) => panic!("TEST_DATABASE_URL is not a valid URL: {base}"),
+            }
+        }
+        _ => format!("sqlite://{}", data_dir.join("academy.db").display()),
+    }
+}
+
+/// Name prefix of the PostgreSQL databases that tests create, so that a
+/// test run can drop them afterwards.
+pub const TEST_DATABASE_PREFIX: &str = "taawounya_test_";
 
 /// Derives the did:web identifier served at `url`'s `/.well-known/did.json`.
 pub fn did_for_url(url: &str) -> anyhow::Result<String> {

@@ -1,31 +1,158 @@
 //! Database connection and schema migrations.
+//!
+//! The issuer and the wallet run on SQLite (the embedded default) or on
+//! PostgreSQL, chosen by the scheme of `DATABASE_URL`. Queries go through
+//! sqlx's `Any` driver, so they are written once in SQL that both accept:
+//! `$1` placeholders, TEXT timestamps in RFC 3339 UTC, integers as BIGINT.
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
-use std::str::FromStr;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::{MigrateDatabase, Migrator};
+use sqlx::Executor;
 use std::time::Duration;
 
-/// Opens the SQLite database, creating the file if needed, and applies the
-/// migrations under `migrations/sqlite`.
-pub async fn connect(url: &str) -> anyhow::Result<SqlitePool> {
-    if !url.starts_with("sqlite:") {
-        // TODO: PostgreSQL support; only SQLite URLs are accepted so far.
-        anyhow::bail!(
-            "DATABASE_URL must be a sqlite: URL, got a {} URL",
-            url.split(':').next().unwrap_or("different")
-        );
+/// The connection pool type of the issuer and the wallet.
+pub type Pool = sqlx::AnyPool;
+/// The database type behind [`Pool`], for transactions.
+pub type Db = sqlx::Any;
+/// One connection, or the connection inside a transaction.
+pub type Connection = sqlx::AnyConnection;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The database engines the issuer supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// Returns the engine a `DATABASE_URL` names, or an error naming the
+    /// scheme when it is neither SQLite nor PostgreSQL.
+    pub fn of_url(url: &str) -> anyhow::Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Engine::Sqlite),
+            "postgres" | "postgresql" => Ok(Engine::Postgres),
+            _ => anyhow::bail!(
+                "DATABASE_URL must start with sqlite: or postgres:, got a {scheme:?} URL"
+            ),
+        }
     }
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
+}
+
+/// Opens the database named by `url`, creating it if needed, and
+/// applies the migrations under `migrations/sqlite` or
+/// `migrations/postgres`.
+pub async fn connect(url: &str) -> anyhow::Result<Pool> {
+    sqlx::any::install_default_drivers();
+    let engine = Engine::of_url(url)?;
+    let options = AnyPoolOptions::new()
         .max_connections(8)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        .acquire_timeout(Duration::from_secs(10));
+    let pool = match engine {
+        Engine::Sqlite => {
+            options
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // Write-ahead logging lets readers (the wallet) work
+                        // while the issuer writes; the busy timeout makes a
+                        // second writer wait instead of failing at once.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 10000",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect(&sqlite_create_url(url))
+                .await?
+        }
+        Engine::Postgres => {
+            // Like the SQLite file, the database is created on first start
+            // when the role may create databases.
+            if !sqlx::Postgres::database_exists(url).await? {
+                if let Err(error) = sqlx::Postgres::create_database(url).await {
+                    // Another process starting at the same time may have
+                    // created it first.
+                    if !sqlx::Postgres::database_exists(url).await? {
+                        return Err(error.into());
+                    }
+                }
+            }
+            options.connect(url).await?
+        }
+    };
+    let migrator = match engine {
+        Engine::Sqlite => &SQLITE_MIGRATIONS,
+        Engine::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator.run(&pool).await?;
     Ok(pool)
+}
+
+/// Adds `mode=rwc` to a SQLite URL without a mode, so that the file is
+/// created on first start.
+fn sqlite_create_url(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Returns true when `error` is a violation of a unique constraint, which
+/// a concurrent writer in another process can cause.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(error) if error.is_unique_violation())
+}
+
+/// Returns true when a transaction failed only because another writer got
+/// there first, so running it again will see that writer's rows: a unique
+/// violation, a PostgreSQL serialization failure (40001) or deadlock
+/// (40P01), or SQLite's busy and locked errors (5, 6 and their extended
+/// codes).
+pub fn is_retryable(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    if error.is_unique_violation() {
+        return true;
+    }
+    match error.code().as_deref() {
+        Some("40001" | "40P01") => true,
+        Some(code) => code
+            .parse::<i32>()
+            .is_ok_and(|code| matches!(code & 0xff, 5 | 6)),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_follows_url_scheme() {
+        assert_eq!(Engine::of_url("sqlite:data/x.db").ok(), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("postgres://localhost/test").ok(), Some(Engine::Postgres));
+        assert_eq!(Engine::of_url("postgresql://localhost/test").ok(), Some(Engine::Postgres));
+        for bad in ["mysql://localhost/test", "data/x.db", ""] {
+            assert!(Engine::of_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sqlite_url_gets_create_mode() {
+        assert_eq!(sqlite_create_url("sqlite:a.db"), "sqlite:a.db?mode=rwc");
+        assert_eq!(sqlite_create_url("sqlite:a.db?cache=shared"), "sqlite:a.db?cache=shared&mode=rwc");
+        assert_eq!(sqlite_create_url("sqlite:a.db?mode=ro"), "sqlite:a.db?mode=ro");
+    }
 }

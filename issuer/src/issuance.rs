@@ -6,6 +6,7 @@
 //! a lock, and the schema's unique constraints keep a second path
 //! credential out even if two writers race.
 
+use crate::audit;
 use crate::keystore::Signer;
 use chrono::{DateTime, NaiveDate, Utc};
 use credentials::model::{
@@ -14,7 +15,8 @@ use credentials::model::{
 use credentials::{datetime, proof, LocalizedText};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use crate::db::{self, Db, Pool};
+use sqlx::Transaction;
 
 /// Completions dated before this are rejected as typing mistakes: the
 /// academy's courses did not exist earlier.
@@ -142,21 +144,53 @@ fn validate(report: &CompletionReport, now: DateTime<Utc>) -> Result<ValidComple
     })
 }
 
-/// Signing inputs: the key, the public base URL and the academy's name.
+/// Signing inputs: the key, the public base URL and the academy's name,
+/// and who asked for the issuance, for the audit log.
 pub struct IssuerContext<'a> {
     pub signer: &'a Signer,
     pub public_url: &'a str,
     pub academy_name: LocalizedText,
+    pub actor: &'a str,
 }
 
+/// Transactions that lose a race with another writer are run again this
+/// many times in all before the error is returned.
+const ATTEMPTS: usize = 4;
+
 /// Records a completion and issues the credentials it earns.
+///
+/// Another issuer process sharing the database may store the same
+/// completion or path credential at the same moment. The schema's unique
+/// constraints reject the second writer, and its transaction is then run
+/// again, finding the first writer's credentials instead of issuing new
+/// ones.
 pub async fn record_completion(
-    pool: &SqlitePool,
+    pool: &Pool,
     issuer: &IssuerContext<'_>,
     report: &CompletionReport,
     now: DateTime<Utc>,
 ) -> Result<CompletionOutcome, IssueError> {
     let completion = validate(report, now)?;
+    let mut attempt = 1;
+    loop {
+        match record_valid_completion(pool, issuer, &completion, now).await {
+            Err(IssueError::Database(error)) if attempt < ATTEMPTS && db::is_retryable(&error) => {
+                tracing::info!(%error, attempt, member = %completion.member_id, module = %completion.module_id,
+                    "completion lost a race with another writer; running it again");
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn record_valid_completion(
+    pool: &Pool,
+    issuer: &IssuerContext<'_>,
+    completion: &ValidCompletion,
+    now: DateTime<Utc>,
+) -> Result<CompletionOutcome, IssueError> {
     let mut tx = pool.begin().await?;
 
     let member = load_member(&mut tx, &completion.member_id).await?;
@@ -165,7 +199,7 @@ pub async fn record_completion(
     let completed_on = completion.completed_on.to_string();
     let existing: Option<(String, Option<i64>, Option<String>)> = sqlx::query_as(
         "SELECT credential_id, score, evidence_url FROM completions
-         WHERE member_id = ? AND module_id = ? AND completed_on = ?",
+         WHERE member_id = $1 AND module_id = $2 AND completed_on = $3",
     )
     .bind(&member.id)
     .bind(&module.id)
@@ -195,7 +229,7 @@ pub async fn record_completion(
     // again refers to the credential already issued.
     let earlier: Option<(String,)> = if module.valid_for_months.is_none() {
         sqlx::query_as(
-            "SELECT id FROM credentials WHERE member_id = ? AND kind = 'module' AND achievement_id = ?
+            "SELECT id FROM credentials WHERE member_id = $1 AND kind = 'module' AND achievement_id = $2
              ORDER BY issued_at LIMIT 1",
         )
         .bind(&member.id)
@@ -258,7 +292,7 @@ pub async fn record_completion(
 
     sqlx::query(
         "INSERT INTO completions (member_id, module_id, completed_on, score, evidence_url, credential_id, reported_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&member.id)
     .bind(&module.id)
@@ -285,7 +319,7 @@ pub async fn record_completion(
 /// The path counts as finished on `completed_at`, the day of the
 /// completion that finished it.
 async fn issue_finished_paths(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Db>,
     issuer: &IssuerContext<'_>,
     member: &MemberRow,
     module_id: &str,
@@ -295,9 +329,9 @@ async fn issue_finished_paths(
     let paths: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT p.id, p.title, p.description, p.criteria FROM paths p
          JOIN path_modules pm ON pm.path_id = p.id
-         WHERE pm.module_id = ?
+         WHERE pm.module_id = $1
            AND NOT EXISTS (SELECT 1 FROM credentials c
-                           WHERE c.member_id = ? AND c.kind = 'path' AND c.achievement_id = p.id)
+                           WHERE c.member_id = $2 AND c.kind = 'path' AND c.achievement_id = p.id)
          ORDER BY p.id",
     )
     .bind(module_id)
@@ -313,9 +347,9 @@ async fn issue_finished_paths(
              JOIN modules m ON m.id = pm.module_id
              LEFT JOIN credentials c ON c.id = (
                  SELECT id FROM credentials
-                 WHERE member_id = ? AND kind = 'module' AND achievement_id = pm.module_id
+                 WHERE member_id = $1 AND kind = 'module' AND achievement_id = pm.module_id
                  ORDER BY issued_at DESC LIMIT 1)
-             WHERE pm.path_id = ?
+             WHERE pm.path_id = $2
              ORDER BY pm.position",
         )
         .bind(&member.id)
@@ -375,7 +409,7 @@ async fn issue_finished_paths(
 }
 
 async fn store_signed(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Db>,
     issuer: &IssuerContext<'_>,
     input: &CredentialInput,
     kind: &str,
@@ -393,7 +427,7 @@ async fn store_signed(
     };
     sqlx::query(
         "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&issued.id)
     .bind(member_id)
@@ -404,6 +438,18 @@ async fn store_signed(
     .bind(input.valid_until.map(datetime::format))
     .bind(&issued.share_token)
     .execute(&mut **tx)
+    .await?;
+    audit::record(
+        &mut **tx,
+        &audit::Entry {
+            actor: issuer.actor,
+            action: audit::Action::Issue,
+            subject: &issued.id,
+            reason: None,
+            details: json!({ "member": member_id, "kind": kind, "achievement": achievement_id }),
+        },
+        now,
+    )
     .await?;
     tracing::info!(credential = %issued.id, kind, achievement = achievement_id, member = member_id, "issued credential");
     Ok(issued)
@@ -463,9 +509,9 @@ fn parse_text(json: &str) -> LocalizedText {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-async fn load_member(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<MemberRow, IssueError> {
+async fn load_member(tx: &mut Transaction<'_, Db>, id: &str) -> Result<MemberRow, IssueError> {
     let row: Option<(String, String, String, String)> =
-        sqlx::query_as("SELECT id, name_ar, name_latin, identity_salt FROM members WHERE id = ?")
+        sqlx::query_as("SELECT id, name_ar, name_latin, identity_salt FROM members WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
@@ -481,9 +527,9 @@ async fn load_member(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<Membe
     })
 }
 
-async fn load_module(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<ModuleRow, IssueError> {
+async fn load_module(tx: &mut Transaction<'_, Db>, id: &str) -> Result<ModuleRow, IssueError> {
     let row: Option<(String, Option<i64>, String, String, String)> = sqlx::query_as(
-        "SELECT id, valid_for_months, title, description, criteria FROM modules WHERE id = ?",
+        "SELECT id, valid_for_months, title, description, criteria FROM modules WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -503,14 +549,14 @@ async fn load_module(tx: &mut Transaction<'_, Sqlite>, id: &str) -> Result<Modul
 
 /// Path credentials already issued to a member for paths containing a module.
 async fn issued_paths(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Db>,
     member_id: &str,
     module_id: &str,
 ) -> Result<Vec<IssuedCredential>, IssueError> {
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT c.id, c.kind, c.achievement_id, c.share_token FROM credentials c
          JOIN path_modules pm ON pm.path_id = c.achievement_id
-         WHERE c.member_id = ? AND c.kind = 'path' AND pm.module_id = ?
+         WHERE c.member_id = $1 AND c.kind = 'path' AND pm.module_id = $2
          ORDER BY c.achievement_id",
     )
     .bind(member_id)
@@ -529,11 +575,11 @@ async fn issued_paths(
 }
 
 async fn load_issued(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Db>,
     id: &str,
 ) -> Result<IssuedCredential, IssueError> {
     let (id, kind, achievement_id, share_token): (String, String, String, String) = sqlx::query_as(
-        "SELECT id, kind, achievement_id, share_token FROM credentials WHERE id = ?",
+        "SELECT id, kind, achievement_id, share_token FROM credentials WHERE id = $1",
     )
     .bind(id)
     .fetch_one(&mut **tx)

@@ -10,7 +10,7 @@ use chrono::Utc;
 use credentials::keys;
 use ed25519_dalek::SigningKey;
 use josekit::jwe::{Dir, JweHeader};
-use sqlx::SqlitePool;
+use crate::db::Pool;
 use std::path::Path;
 
 /// The current signing key and the DID method id that names it.
@@ -95,7 +95,7 @@ fn decrypt(jwe: &str, master: &[u8; 32]) -> anyhow::Result<SigningKey> {
 /// Returns the current signing key, generating and storing the first one
 /// on first start.
 pub async fn current_signer(
-    pool: &SqlitePool,
+    pool: &Pool,
     did: &str,
     master: &[u8; 32],
 ) -> anyhow::Result<Signer> {
@@ -115,7 +115,7 @@ pub async fn current_signer(
     let fragment = "key-1".to_owned();
     sqlx::query(
         "INSERT INTO signing_keys (fragment, public_multibase, encrypted_secret, created_at, is_current)
-         VALUES (?, ?, ?, ?, 1)",
+         VALUES ($1, $2, $3, $4, 1)",
     )
     .bind(&fragment)
     .bind(keys::public_multibase(&key.verifying_key()))
@@ -132,7 +132,7 @@ pub async fn current_signer(
 }
 
 /// Builds the DID document from every stored public key.
-pub async fn did_document(pool: &SqlitePool, did: &str) -> anyhow::Result<serde_json::Value> {
+pub async fn did_document(pool: &Pool, did: &str) -> anyhow::Result<serde_json::Value> {
     let rows: Vec<(String, String)> =
         sqlx::query_as("SELECT fragment, public_multibase FROM signing_keys ORDER BY created_at")
             .fetch_all(pool)

@@ -1,6 +1,7 @@
 //! The TaaWounYa Academy issuer: records completions from the learning
 //! platform, issues Open Badges 3.0 credentials and publishes its DID.
 
+pub mod audit;
 pub mod catalogue;
 pub mod config;
 pub mod db;
@@ -11,12 +12,12 @@ pub mod routes;
 use config::Config;
 use credentials::{Resolver, TrustedIssuer, Verifier};
 use keystore::Signer;
-use sqlx::SqlitePool;
+use crate::db::Pool;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: Pool,
     pub config: Arc<Config>,
     pub signer: Arc<Signer>,
     /// Serializes issuance in this process; see `issuance`.
@@ -47,7 +48,7 @@ impl AppState {
     }
 }
 
-async fn self_resolver(db: &SqlitePool, did: &str) -> anyhow::Result<Resolver> {
+async fn self_resolver(db: &Pool, did: &str) -> anyhow::Result<Resolver> {
     let mut resolver = Resolver::new();
     resolver.insert(keystore::did_document(db, did).await?)?;
     Ok(resolver)

@@ -22,6 +22,15 @@ enum Command {
     /// Write the trusted issuer file a verifier loads (the academy's name
     /// and pinned DID document) to `output`.
     ExportTrust { output: PathBuf },
+    /// Print the newest audit log entries, newest first, as JSON lines.
+    Audit {
+        /// Only entries about this credential, key or token id.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Number of entries to print.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[tokio::main]
@@ -60,6 +69,12 @@ async fn main() -> anyhow::Result<()> {
             let trust = issuer::trust_file(&state).await?;
             std::fs::write(&output, serde_json::to_vec_pretty(&trust)?)?;
             println!("wrote {}", output.display());
+            Ok(())
+        }
+        Command::Audit { subject, limit } => {
+            for entry in issuer::audit::recent(&state.db, subject.as_deref(), limit).await? {
+                println!("{}", serde_json::to_string(&entry)?);
+            }
             Ok(())
         }
     }

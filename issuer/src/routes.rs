@@ -1,5 +1,6 @@
 //! The issuer's HTTP API.
 
+use crate::audit;
 use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -93,6 +94,16 @@ struct PlatformToken;
 /// Proof that the request carries the staff token.
 struct StaffToken;
 
+impl PlatformToken {
+    /// The audit log's name for the learning platform's token.
+    const ACTOR: &'static str = "platform";
+}
+
+impl StaffToken {
+    /// The audit log's name for the staff token.
+    const ACTOR: &'static str = "staff";
+}
+
 impl axum::extract::FromRequestParts<AppState> for PlatformToken {
     type Rejection = ApiProblem;
 
@@ -139,6 +150,7 @@ async fn report_completion(
         signer: &state.signer,
         public_url: &state.config.public_url,
         academy_name: state.config.academy_name(),
+        actor: PlatformToken::ACTOR,
     };
     let _guard = state.issuance_lock.lock().await;
     let outcome = issuance::record_completion(&state.db, &context, &report, Utc::now())
@@ -242,16 +254,7 @@ async fn issue_credential(
         ));
     }
 
-    let inserted = sqlx::query(
-        "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
-         VALUES (?, NULL, 'custom', NULL, ?, ?, NULL, ?)",
-    )
-    .bind(&id)
-    .bind(Value::Object(signed.clone()).to_string())
-    .bind(credentials::datetime::format(now))
-    .bind(issuance::share_token())
-    .execute(&state.db)
-    .await;
+    let inserted = store_custom(&state, &id, &signed, now).await;
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -279,7 +282,7 @@ async fn staff_credential(
     _token: StaffToken,
     Path(id): Path<String>,
 ) -> Result<Response, ApiProblem> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT document FROM credentials WHERE id = ?")
+    let row: Option<(String,)> = sqlx::query_as("SELECT document FROM credentials WHERE id = $1")
         .bind(&id)
         .fetch_optional(&state.db)
         .await
@@ -293,7 +296,7 @@ async fn load_shared(state: &AppState, token: &str) -> Result<(String, String), 
         return Err(ApiProblem::not_found("no shared credential has this link"));
     }
     let row: Option<(String, String)> =
-        sqlx::query_as("SELECT document, share_token FROM credentials WHERE share_token = ?")
+        sqlx::query_as("SELECT document, share_token FROM credentials WHERE share_token = $1")
             .bind(token)
             .fetch_optional(&state.db)
             .await
@@ -342,4 +345,38 @@ fn json_document(document: &str) -> Result<Response, ApiProblem> {
 fn internal(error: impl std::fmt::Display) -> ApiProblem {
     tracing::error!(%error, "request failed");
     ApiProblem::internal()
+}
+
+/// Stores a credential issued through the VC API with its audit entry, in
+/// one transaction.
+async fn store_custom(
+    state: &AppState,
+    id: &str,
+    signed: &Map<String, Value>,
+    now: chrono::DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
+         VALUES ($1, NULL, 'custom', NULL, $2, $3, NULL, $4)",
+    )
+    .bind(id)
+    .bind(Value::Object(signed.clone()).to_string())
+    .bind(credentials::datetime::format(now))
+    .bind(issuance::share_token())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &audit::Entry {
+            actor: StaffToken::ACTOR,
+            action: audit::Action::Issue,
+            subject: id,
+            reason: None,
+            details: json!({ "kind": "custom" }),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await
 }

@@ -39,7 +39,7 @@ async fn changed_titles_leave_issued_credentials_alone() {
         .as_str()
         .expect("id")
         .to_owned();
-    let stored_before: String = sqlx::query_scalar("SELECT document FROM credentials WHERE id = ?")
+    let stored_before: String = sqlx::query_scalar("SELECT document FROM credentials WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
         .await
@@ -66,7 +66,7 @@ async fn changed_titles_leave_issued_credentials_alone() {
             .await
             .expect("title");
     assert!(title.contains("nouvelle édition"));
-    let stored_after: String = sqlx::query_scalar("SELECT document FROM credentials WHERE id = ?")
+    let stored_after: String = sqlx::query_scalar("SELECT document FROM credentials WHERE id = $1")
         .bind(&id)
         .fetch_one(&app.state.db)
         .await

@@ -38,7 +38,7 @@ async fn completed_path_yields_module_and_path_credentials() {
     assert_eq!(path_credentials[0]["achievement_id"], PATH);
 
     let stored: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, document FROM credentials WHERE member_id = ? ORDER BY kind")
+        sqlx::query_as("SELECT kind, document FROM credentials WHERE member_id = $1 ORDER BY kind")
             .bind(MEMBER)
             .fetch_all(&app.state.db)
             .await
@@ -295,7 +295,7 @@ async fn concurrent_completions_issue_one_path_credential() {
         );
     }
     let paths: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM credentials WHERE kind = 'path' AND member_id = ?",
+        "SELECT COUNT(*) FROM credentials WHERE kind = 'path' AND member_id = $1",
     )
     .bind(MEMBER)
     .fetch_one(&app.state.db)
@@ -303,7 +303,7 @@ async fn concurrent_completions_issue_one_path_credential() {
     .expect("count");
     assert_eq!(paths, 1);
     let modules_issued: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM credentials WHERE kind = 'module' AND member_id = ?",
+        "SELECT COUNT(*) FROM credentials WHERE kind = 'module' AND member_id = $1",
     )
     .bind(MEMBER)
     .fetch_one(&app.state.db)
@@ -454,4 +454,44 @@ async fn one_module_credential_per_member_in_schema() {
         copy.is_err(),
         "a second credential for a module that never expires"
     );
+}
+
+#[tokio::test]
+async fn issuance_is_audited_without_personal_data() {
+    let app = TestApp::start().await;
+    let (status, body) = app.complete(MEMBER, "fin-bookkeeping", "2026-11-20").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let credential_id = body["module_credential"]["id"].as_str().expect("id");
+
+    let entries = issuer::audit::recent(&app.state.db, Some(credential_id), 10)
+        .await
+        .expect("audit");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].action, "issue");
+    assert_eq!(entries[0].actor, "platform");
+    let details: Value = serde_json::from_str(&entries[0].details).expect("details");
+    assert_eq!(details["member"], MEMBER);
+    for personal in ["Khadija", "Oubella", "خديجة", "example.org", "+2126"] {
+        assert!(
+            !entries[0].details.contains(personal),
+            "audit entry holds {personal}: {}",
+            entries[0].details
+        );
+    }
+
+    // A replay issues nothing, so it adds no entry.
+    let (status, _) = app.complete(MEMBER, "fin-bookkeeping", "2026-11-20").await;
+    assert_eq!(status, StatusCode::OK);
+    let entries = issuer::audit::recent(&app.state.db, Some(credential_id), 10)
+        .await
+        .expect("audit");
+    assert_eq!(entries.len(), 1);
+
+    for statement in [
+        "UPDATE audit_log SET reason = 'changed'",
+        "DELETE FROM audit_log",
+    ] {
+        let result = sqlx::query(statement).execute(&app.state.db).await;
+        assert!(result.is_err(), "{statement} succeeded");
+    }
 }

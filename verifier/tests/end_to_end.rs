@@ -70,7 +70,7 @@ impl World {
     }
 
     async fn credential(&self, id: &str) -> Value {
-        let document: String = sqlx::query_scalar("SELECT document FROM credentials WHERE id = ?")
+        let document: String = sqlx::query_scalar("SELECT document FROM credentials WHERE id = $1")
             .bind(id)
             .fetch_one(&self.issuer.db)
             .await
@@ -407,7 +407,7 @@ async fn pasted_credential_gets_a_verdict() {
     forged_name["credentialSubject"]["name"][1]["@value"] = json!("<script>alert(1)</script>");
 
     // A genuine credential whose name contains a right-to-left override.
-    sqlx::query("UPDATE members SET name_latin = ? WHERE id = 'm-0002'")
+    sqlx::query("UPDATE members SET name_latin = $1 WHERE id = 'm-0002'")
         .bind("Khadija\u{202E}alamoK")
         .execute(&world.issuer.db)
         .await

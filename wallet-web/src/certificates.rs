@@ -125,7 +125,7 @@ async fn owned_credential(
 ) -> Result<(String, String), WalletError> {
     let member = member.ok_or(WalletError::NotFound)?;
     let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT document, share_token FROM credentials WHERE id = ? AND member_id = ?",
+        "SELECT document, share_token FROM credentials WHERE id = $1 AND member_id = $2",
     )
     .bind(id)
     .bind(&member.id)
@@ -153,7 +153,7 @@ async fn load_certificates(
 ) -> Result<Vec<Certificate>, WalletError> {
     let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT id, kind, achievement_id, document FROM credentials
-         WHERE member_id = ? ORDER BY issued_at DESC, id",
+         WHERE member_id = $1 ORDER BY issued_at DESC, id",
     )
     .bind(member_id)
     .fetch_all(&state.db)

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use credentials::datetime;
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+use issuer::db::Pool;
 use subtle::ConstantTimeEq;
 
 /// How long a code works after it is created.
@@ -47,12 +47,12 @@ pub enum Issued {
 /// Creates and stores a code for `member_id`, unless the rate limit is
 /// reached.
 pub async fn issue(
-    db: &SqlitePool,
+    db: &Pool,
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Issued, sqlx::Error> {
     // Rows of codes created before the rate window serve no purpose.
-    sqlx::query("DELETE FROM sign_in_codes WHERE expires_at < ?")
+    sqlx::query("DELETE FROM sign_in_codes WHERE expires_at < $1")
         .bind(datetime::format(now + CODE_LIFETIME - RATE_WINDOW))
         .execute(db)
         .await?;
@@ -64,8 +64,8 @@ pub async fn issue(
     let code = generate();
     let inserted = sqlx::query(
         "INSERT INTO sign_in_codes (member_id, code_hash, expires_at, attempts, used)
-         SELECT ?, ?, ?, 0, 0
-         WHERE (SELECT COUNT(*) FROM sign_in_codes WHERE member_id = ? AND expires_at > ?) < ?",
+         SELECT $1, $2, $3, 0, 0
+         WHERE (SELECT COUNT(*) FROM sign_in_codes WHERE member_id = $4 AND expires_at > $5) < $6",
     )
     .bind(member_id)
     .bind(hash(&code))
@@ -95,7 +95,7 @@ pub enum Checked {
 /// Checks `submitted` against the member's live codes and, on a match,
 /// marks every code of the member used.
 pub async fn check(
-    db: &SqlitePool,
+    db: &Pool,
     member_id: &str,
     submitted: &str,
     now: DateTime<Utc>,
@@ -111,7 +111,7 @@ pub async fn check(
     // in constant time, so the response time does not depend on the stored hashes.
     let live: Vec<(i64, String)> = sqlx::query_as(
         "SELECT rowid, code_hash FROM sign_in_codes
-         WHERE member_id = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+         WHERE member_id = $1 AND used = 0 AND attempts < $2 AND expires_at > $3",
     )
     .bind(member_id)
     .bind(MAX_ATTEMPTS)
@@ -131,7 +131,7 @@ pub async fn check(
         // requests with the same code only one uses it.
         let used = sqlx::query(
             "UPDATE sign_in_codes SET used = 1
-             WHERE rowid = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+             WHERE rowid = $1 AND used = 0 AND attempts < $2 AND expires_at > $3",
         )
         .bind(rowid)
         .bind(MAX_ATTEMPTS)
@@ -139,7 +139,7 @@ pub async fn check(
         .execute(db)
         .await?;
         if used.rows_affected() == 1 {
-            sqlx::query("UPDATE sign_in_codes SET used = 1 WHERE member_id = ? AND used = 0")
+            sqlx::query("UPDATE sign_in_codes SET used = 1 WHERE member_id = $1 AND used = 0")
                 .bind(member_id)
                 .execute(db)
                 .await?;
@@ -153,7 +153,7 @@ pub async fn check(
     }
     sqlx::query(
         "UPDATE sign_in_codes SET attempts = attempts + 1
-         WHERE member_id = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+         WHERE member_id = $1 AND used = 0 AND attempts < $2 AND expires_at > $3",
     )
     .bind(member_id)
     .bind(MAX_ATTEMPTS)
@@ -162,7 +162,7 @@ pub async fn check(
     .await?;
     let (still_live,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM sign_in_codes
-         WHERE member_id = ? AND used = 0 AND attempts < ? AND expires_at > ?",
+         WHERE member_id = $1 AND used = 0 AND attempts < $2 AND expires_at > $3",
     )
     .bind(member_id)
     .bind(MAX_ATTEMPTS)

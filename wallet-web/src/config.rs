@@ -56,7 +56,7 @@ impl Config {
     pub fn for_tests(data_dir: PathBuf) -> Self {
         Self {
             addr: "127.0.0.1:0".parse().expect("literal address"),
-            database_url: format!("sqlite://{}", data_dir.join("academy.db").display()),
+            database_url: issuer::config::test_database_url(&data_dir),
             data_dir,
             verifier_url: "http://127.0.0.1:8081".to_owned(),
             secure_cookies: false,

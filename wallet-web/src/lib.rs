@@ -1,7 +1,7 @@
 //! The members' web wallet of TaaWounYa Academy: passwordless sign-in and
 //! the member's certificates with their QR codes and files.
 //!
-//! It shares the issuer's SQLite database and its migrations. It reads
+//! It shares the issuer's database (SQLite or PostgreSQL) and its migrations. It reads
 //! members, the catalogue and credentials, and writes only the sign-in
 //! tables (`sign_in_codes`, `sessions`).
 
@@ -24,7 +24,7 @@ use axum::{middleware, Router};
 use config::Config;
 use credentials::i18n::{Translations, LANGUAGES};
 use sender::{OutboxSender, Sender};
-use sqlx::SqlitePool;
+use issuer::db::Pool;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -37,7 +37,7 @@ const CONTENT_SECURITY_POLICY: &str =
 
 #[derive(Clone)]
 pub struct WalletState {
-    pub db: SqlitePool,
+    pub db: Pool,
     pub config: Arc<Config>,
     pub sender: Arc<dyn Sender>,
     pub texts: Arc<Translations>,
@@ -55,7 +55,7 @@ impl WalletState {
 
     /// Builds a state from its parts, for callers that bring their own database
     /// pool or sender.
-    pub fn new(db: SqlitePool, config: Config, sender: Arc<dyn Sender>) -> anyhow::Result<Self> {
+    pub fn new(db: Pool, config: Config, sender: Arc<dyn Sender>) -> anyhow::Result<Self> {
         Ok(Self {
             db,
             config: Arc::new(config),

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use chrono::{DateTime, Duration, Utc};
 use credentials::datetime;
 use rand::RngCore;
-use sqlx::SqlitePool;
+use issuer::db::Pool;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "wallet_session";
@@ -31,18 +31,18 @@ pub struct Member {
 /// Creates a session for `member_id` and returns its token, the cookie
 /// value.
 pub async fn create(
-    db: &SqlitePool,
+    db: &Pool,
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<String, sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(datetime::format(now))
         .execute(db)
         .await?;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
-    sqlx::query("INSERT INTO sessions (token_hash, member_id, expires_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO sessions (token_hash, member_id, expires_at) VALUES ($1, $2, $3)")
         .bind(hash(&token))
         .bind(member_id)
         .bind(datetime::format(now + LIFETIME))
@@ -59,13 +59,13 @@ pub fn token(headers: &HeaderMap) -> Option<String> {
 
 /// Looks up the member whose live session `token` belongs to.
 pub async fn member(
-    db: &SqlitePool,
+    db: &Pool,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Member>, sqlx::Error> {
     let row: Option<(String, String, String)> = sqlx::query_as(
         "SELECT m.id, m.name_ar, m.name_latin FROM sessions s JOIN members m ON m.id = s.member_id
-         WHERE s.token_hash = ? AND s.expires_at > ?",
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(hash(token))
     .bind(datetime::format(now))
@@ -79,8 +79,8 @@ pub async fn member(
 }
 
 /// Deletes the session of `token`. Returns the member it belonged to.
-pub async fn delete(db: &SqlitePool, token: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = ? RETURNING member_id")
+pub async fn delete(db: &Pool, token: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM sessions WHERE token_hash = $1 RETURNING member_id")
         .bind(hash(token))
         .fetch_optional(db)
         .await

@@ -198,8 +198,8 @@ async fn find_member(
     identifier: &Identifier,
 ) -> Result<Option<String>, sqlx::Error> {
     let query = match identifier {
-        Identifier::Email(_) => "SELECT id FROM members WHERE lower(email) = ?",
-        Identifier::Phone(_) => "SELECT id FROM members WHERE phone = ?",
+        Identifier::Email(_) => "SELECT id FROM members WHERE lower(email) = $1",
+        Identifier::Phone(_) => "SELECT id FROM members WHERE phone = $1",
     };
     sqlx::query_scalar(query)
         .bind(identifier.as_str())

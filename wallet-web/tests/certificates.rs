@@ -5,7 +5,7 @@ use common::{encode_id, TestWallet, FATIMA, FATIMA_EMAIL, KHADIJA_EMAIL};
 
 /// Title of a module or path in `language`, from the catalogue tables.
 async fn title(wallet: &TestWallet, table: &str, id: &str, language: &str) -> String {
-    let json: String = sqlx::query_scalar(&format!("SELECT title FROM {table} WHERE id = ?"))
+    let json: String = sqlx::query_scalar(&format!("SELECT title FROM {table} WHERE id = $1"))
         .bind(id)
         .fetch_one(&wallet.state.db)
         .await
@@ -52,7 +52,7 @@ async fn member_sees_path_then_modules() {
     assert!(html.contains(&french), "French name visible");
 
     let credentials: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE member_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM credentials WHERE member_id = $1")
             .bind(FATIMA)
             .fetch_one(&wallet.state.db)
             .await

@@ -12,7 +12,7 @@ fn other_code(code: &str) -> String {
 }
 
 async fn code_rows(wallet: &TestWallet, member: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_codes WHERE member_id = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_codes WHERE member_id = $1")
         .bind(member)
         .fetch_one(&wallet.state.db)
         .await
@@ -52,7 +52,7 @@ async fn sign_in_with_code_from_outbox() {
     assert!(code.bytes().all(|b| b.is_ascii_digit()));
 
     let stored: String =
-        sqlx::query_scalar("SELECT code_hash FROM sign_in_codes WHERE member_id = ?")
+        sqlx::query_scalar("SELECT code_hash FROM sign_in_codes WHERE member_id = $1")
             .bind(FATIMA)
             .fetch_one(&wallet.state.db)
             .await
@@ -175,7 +175,7 @@ async fn wrong_code_rejected() {
     assert!(response.text().contains("role=\"alert\""));
 
     let attempts: i64 =
-        sqlx::query_scalar("SELECT attempts FROM sign_in_codes WHERE member_id = ?")
+        sqlx::query_scalar("SELECT attempts FROM sign_in_codes WHERE member_id = $1")
             .bind(FATIMA)
             .fetch_one(&wallet.state.db)
             .await
@@ -226,7 +226,7 @@ async fn code_reuse_rejected() {
 async fn expired_code_rejected() {
     let wallet = TestWallet::start().await;
     let expired = credentials::datetime::format(Utc::now() - Duration::seconds(1));
-    sqlx::query("INSERT INTO sign_in_codes (member_id, code_hash, expires_at) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO sign_in_codes (member_id, code_hash, expires_at) VALUES ($1, $2, $3)")
         .bind(FATIMA)
         .bind(codes::hash("123456"))
         .bind(&expired)
@@ -320,7 +320,7 @@ async fn insert_codes_created_ago(wallet: &TestWallet, minutes: i64) {
     );
     for _ in 0..codes::MAX_CODES_PER_WINDOW {
         sqlx::query(
-            "INSERT INTO sign_in_codes (member_id, code_hash, expires_at) VALUES (?, 'x', ?)",
+            "INSERT INTO sign_in_codes (member_id, code_hash, expires_at) VALUES ($1, 'x', $2)",
         )
         .bind(FATIMA)
         .bind(&expires_at)
@@ -409,7 +409,7 @@ async fn expired_session_rejected() {
     let wallet = TestWallet::start().await;
     let cookie = wallet.sign_in(FATIMA_EMAIL).await;
     let past = credentials::datetime::format(Utc::now() - Duration::seconds(1));
-    sqlx::query("UPDATE sessions SET expires_at = ?")
+    sqlx::query("UPDATE sessions SET expires_at = $1")
         .bind(&past)
         .execute(&wallet.state.db)
         .await

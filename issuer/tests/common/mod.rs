@@ -117,7 +117,7 @@ impl TestApp {
     }
 
     pub async fn path_modules(&self, path: &str) -> Vec<String> {
-        sqlx::query_scalar("SELECT module_id FROM path_modules WHERE path_id = ? ORDER BY position")
+        sqlx::query_scalar("SELECT module_id FROM path_modules WHERE path_id = $1 ORDER BY position")
             .bind(path)
             .fetch_all(&self.state.db)
             .await

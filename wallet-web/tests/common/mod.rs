@@ -257,7 +257,7 @@ impl TestWallet {
     /// of the path credential.
     pub async fn complete_path(&self, member: &str, path: &str) -> String {
         let modules: Vec<String> = sqlx::query_scalar(
-            "SELECT module_id FROM path_modules WHERE path_id = ? ORDER BY position",
+            "SELECT module_id FROM path_modules WHERE path_id = $1 ORDER BY position",
         )
         .bind(path)
         .fetch_all(&self.state.db)
@@ -283,7 +283,7 @@ impl TestWallet {
 
     /// Stored document and share token of a credential.
     pub async fn stored(&self, id: &str) -> (String, String) {
-        sqlx::query_as("SELECT document, share_token FROM credentials WHERE id = ?")
+        sqlx::query_as("SELECT document, share_token FROM credentials WHERE id = $1")
             .bind(id)
             .fetch_one(&self.state.db)
             .await
