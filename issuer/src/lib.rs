@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod config;
 pub mod db;
+pub mod import;
 pub mod issuance;
 pub mod keystore;
 pub mod routes;

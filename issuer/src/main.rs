@@ -22,6 +22,11 @@ enum Command {
     /// Write the trusted issuer file a verifier loads (the academy's name
     /// and pinned DID document) to `output`.
     ExportTrust { output: PathBuf },
+    /// Import the learning platform's CSV export of completions
+    /// (`member_id,module_id,completed_on,score,evidence_url`). Rows
+    /// imported before are skipped; bad rows are reported and skipped. The
+    /// exit status is 2 when any row was rejected.
+    ImportCompletions { file: PathBuf },
     /// Print the newest audit log entries, newest first, as JSON lines.
     Audit {
         /// Only entries about this credential, key or token id.
@@ -71,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
             println!("wrote {}", output.display());
             Ok(())
         }
+        Command::ImportCompletions { file } => import_completions(&state, &file).await,
         Command::Audit { subject, limit } => {
             for entry in issuer::audit::recent(&state.db, subject.as_deref(), limit).await? {
                 println!("{}", serde_json::to_string(&entry)?);
@@ -78,6 +84,55 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A progress bar on the terminal; hidden when standard error is not one.
+struct ProgressBar(indicatif::ProgressBar);
+
+impl issuer::import::Progress for ProgressBar {
+    fn advance(&self, rows_done: u64) {
+        self.0.set_position(rows_done);
+    }
+}
+
+async fn import_completions(state: &AppState, file: &std::path::Path) -> anyhow::Result<()> {
+    let total = issuer::import::count_rows(file)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
+    let bar = indicatif::ProgressBar::new(total).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} rows, {per_sec}, {eta} left",
+        )?,
+    );
+    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned()));
+    let context = issuer::issuance::IssuerContext {
+        signer: &state.signer,
+        public_url: &state.config.public_url,
+        academy_name: state.config.academy_name(),
+        actor: &actor,
+    };
+    let started = std::time::Instant::now();
+    let summary =
+        issuer::import::import_file(&state.db, &context, file, &ProgressBar(bar.clone())).await;
+    bar.finish_and_clear();
+    let summary = summary?;
+    for error in &summary.rejected {
+        println!("{error}");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} rows in {seconds:.1} s ({:.0} rows/s): {} issued credentials ({} path credentials), \
+         {} already imported, {} rejected",
+        summary.rows,
+        summary.rows as f64 / seconds.max(f64::EPSILON),
+        summary.issued,
+        summary.path_credentials,
+        summary.already_imported,
+        summary.rejected.len()
+    );
+    if !summary.rejected.is_empty() {
+        std::process::exit(2);
+    }
+    Ok(())
 }
 
 async fn serve(state: AppState) -> anyhow::Result<()> {

@@ -124,3 +124,44 @@ impl TestApp {
             .expect("path modules")
     }
 }
+
+/// A command running the issuer binary on the data folder `dir`, with the
+/// database a test with that folder uses and the test tokens. Every
+/// process started on one folder signs as the same academy.
+pub fn issuer_command(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_issuer"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATA_DIR", dir)
+        .env("DATABASE_URL", issuer::config::test_database_url(dir))
+        .env("ISSUER_PUBLIC_URL", "http://127.0.0.1:8080")
+        .env("ISSUER_PLATFORM_TOKEN", PLATFORM)
+        .env("ISSUER_STAFF_TOKEN", STAFF)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// Loads the catalogue and demo members into the database of `dir`, and
+/// creates the signing key, before any issuer process starts.
+pub async fn prepare_database(dir: &Path) {
+    let state = AppState::open(Config::for_tests(dir.to_path_buf()))
+        .await
+        .expect("issuer state");
+    catalogue::load_files(
+        &state.db,
+        &repo_file("catalogue/catalogue.json"),
+        &repo_file("catalogue/demo.json"),
+    )
+    .await
+    .expect("load catalogue and demo");
+    state.db.close().await;
+}
