@@ -60,7 +60,7 @@ impl Issuer {
         }))
     }
 
-    /// A status list credential with the given bits set.
+    /// Signs a status list credential with the given bits set.
     fn list(&self, purpose: &str, set: &[u64]) -> Value {
         let mut bits = Bitstring::from_bytes(vec![0; (MIN_ENTRIES / 8) as usize]);
         for index in set {
@@ -69,8 +69,8 @@ impl Issuer {
         self.list_with(purpose, &bits.encode(), |_| {})
     }
 
-    /// A status list credential with a given `encodedList`, changed by
-    /// `edit` before signing.
+    /// Signs a status list credential with a given `encodedList`, changed
+    /// by `edit` before signing.
     fn list_with(&self, purpose: &str, encoded: &str, edit: impl FnOnce(&mut Value)) -> Value {
         let url = format!("{BASE}/{purpose}-1");
         let mut document = json!({

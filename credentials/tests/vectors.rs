@@ -302,8 +302,8 @@ fn unknown_context_rejected_offline() {
     assert_eq!(report.outcome, Outcome::Malformed);
 }
 
-/// The local copy of a DCC status list URL; those hosts are never
-/// contacted.
+/// Maps a DCC status list URL to its local copy, so that those hosts are
+/// never contacted.
 fn dcc_status_list(url: &str) -> Option<std::path::PathBuf> {
     const PAGES: &str = "https://digitalcredentials.github.io/vc-test-fixtures/statusLists/";
     const VERIFIER_CORE: &str = "https://raw.githubusercontent.com/digitalcredentials/verifier-core/refs/heads/main/src/test-fixtures/status/";

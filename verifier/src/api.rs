@@ -4,7 +4,7 @@
 //! that does not gets 400 with the same result, shaped as RFC 9457 problem
 //! details whose `type` is the first error's VC Data Model 2.0 error type.
 //! The result's `outcome` is the reason code (`revoked`, `suspended`,
-//! `status_unknown` among others), and `status_checked_at` says when the
+//! `status_unknown` among others), and `status_checked_at` records when the
 //! status lists used were fetched. Status lists are fetched only through
 //! the guarded client of [`crate::fetch`], within its timeouts and caps.
 

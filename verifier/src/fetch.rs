@@ -44,6 +44,8 @@ pub struct FetchLimits {
     pub max_cache_age: Duration,
 }
 
+// NOTE: no test reaches the connect timeout, because that needs an address
+// that drops packets and the tests connect to 127.0.0.1 only.
 impl Default for FetchLimits {
     fn default() -> Self {
         Self {

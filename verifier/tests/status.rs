@@ -151,8 +151,8 @@ impl World {
         }]
     }
 
-    /// A verifier whose trusted issuer file names this server's origin,
-    /// as `issuer export-trust` writes it.
+    /// Builds a verifier whose trusted issuer file names this server's
+    /// origin, as `issuer export-trust` writes it.
     fn verifier(&self) -> Router {
         let state = VerifierState::new(self.trust(Some(self.origin.clone()))).expect("state");
         verifier::router(state)
