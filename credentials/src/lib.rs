@@ -14,6 +14,7 @@ pub mod proof;
 pub mod qr;
 pub mod rdf;
 pub mod shutdown;
+pub mod status;
 pub mod text;
 pub mod verify;
 

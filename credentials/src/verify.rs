@@ -8,11 +8,12 @@ use crate::contexts;
 use crate::datetime;
 use crate::did::Resolver;
 use crate::proof::{self, CheckedProof, ProofError};
+use crate::status::{self, StatusEntry, StatusError};
 use crate::text::LocalizedText;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The VC Data Model 2.0 error types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +23,16 @@ pub enum ErrorKind {
     CryptographicSecurityError,
     MalformedValueError,
     RangeError,
+    /// Bitstring Status List v1.0: the status list could not be retrieved.
+    StatusRetrievalError,
+    /// Bitstring Status List v1.0: the status list failed verification.
+    StatusVerificationError,
+    /// Bitstring Status List v1.0: the status list is shorter than required.
+    StatusListLengthError,
+    /// The credential's revocation bit is set.
+    Revoked,
+    /// The credential's suspension bit is set.
+    Suspended,
 }
 
 impl ErrorKind {
@@ -35,15 +46,30 @@ impl ErrorKind {
                 "https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR"
             }
             Self::RangeError => "https://www.w3.org/TR/vc-data-model#RANGE_ERROR",
+            Self::StatusRetrievalError => {
+                "https://www.w3.org/ns/credentials/status-list#STATUS_RETRIEVAL_ERROR"
+            }
+            Self::StatusVerificationError => {
+                "https://www.w3.org/ns/credentials/status-list#STATUS_VERIFICATION_ERROR"
+            }
+            Self::StatusListLengthError => {
+                "https://www.w3.org/ns/credentials/status-list#STATUS_LIST_LENGTH_ERROR"
+            }
+            // NOTE: the specification defines no problem type for a set
+            // status bit, so these point at its text on the two purposes.
+            Self::Revoked => "https://www.w3.org/TR/vc-bitstring-status-list/#revocation",
+            Self::Suspended => "https://www.w3.org/TR/vc-bitstring-status-list/#suspension",
         }
     }
 
-    pub fn code(self) -> i32 {
+    /// Returns the VC Data Model 2.0 error code, which the status kinds lack.
+    pub fn code(self) -> Option<i32> {
         match self {
-            Self::ParsingError => -64,
-            Self::CryptographicSecurityError => -65,
-            Self::MalformedValueError => -66,
-            Self::RangeError => -67,
+            Self::ParsingError => Some(-64),
+            Self::CryptographicSecurityError => Some(-65),
+            Self::MalformedValueError => Some(-66),
+            Self::RangeError => Some(-67),
+            _ => None,
         }
     }
 
@@ -53,6 +79,11 @@ impl ErrorKind {
             Self::CryptographicSecurityError => "Cryptographic security error",
             Self::MalformedValueError => "Malformed value error",
             Self::RangeError => "Range error",
+            Self::StatusRetrievalError => "Status retrieval error",
+            Self::StatusVerificationError => "Status verification error",
+            Self::StatusListLengthError => "Status list length error",
+            Self::Revoked => "Credential revoked",
+            Self::Suspended => "Credential suspended",
         }
     }
 }
@@ -62,7 +93,8 @@ impl ErrorKind {
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
-    pub code: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
     pub title: String,
     pub detail: String,
     /// The check that failed, as listed in `checks`.
@@ -83,6 +115,11 @@ impl Problem {
     pub fn is(&self, kind: ErrorKind) -> bool {
         self.kind == kind.type_url()
     }
+
+    fn with_check(mut self, check: &str) -> Self {
+        check.clone_into(&mut self.check);
+        self
+    }
 }
 
 /// The verdict shown to a person, as a stable reason code. When several
@@ -96,8 +133,16 @@ pub enum Outcome {
     Altered,
     /// Signed by a key that does not belong to the stated issuer.
     Forged,
+    /// The issuer's status list marks the credential as revoked.
+    Revoked,
+    /// The issuer's status list marks the credential as suspended.
+    Suspended,
     Expired,
     NotYetValid,
+    /// The credential has a status entry, but its status list could not be
+    /// fetched or did not pass verification, so the credential could be
+    /// revoked without this verifier knowing.
+    StatusUnknown,
     /// Genuine signature, but the issuer is not on the trusted list.
     IssuerNotRecognised,
     Genuine,
@@ -137,6 +182,101 @@ pub struct Report {
     pub errors: Vec<Problem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<Summary>,
+    /// One result per revocation or suspension entry, once checked. Not
+    /// named `status`, which RFC 9457 problem details use for the HTTP
+    /// status code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credential_status: Vec<StatusResult>,
+    /// When the oldest status list used was fetched (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_checked_at: Option<String>,
+    /// Status entries still to be checked against their lists.
+    #[serde(skip)]
+    pending_status: Option<PendingStatus>,
+}
+
+impl Report {
+    /// True until [`Verifier::check_status`] has read the credential's
+    /// status.
+    pub fn status_pending(&self) -> bool {
+        self.pending_status.is_some()
+    }
+
+    /// Lists the status list URLs that [`Verifier::check_status`] needs,
+    /// without repeats. Empty when the credential has no status to check or its
+    /// proof failed, so a forged credential never makes the verifier fetch.
+    pub fn status_lists_to_fetch(&self) -> Vec<String> {
+        let mut urls: Vec<String> = Vec::new();
+        for entry in self.pending_status.iter().flat_map(|p| &p.entries) {
+            if !urls.contains(&entry.list_url) {
+                urls.push(entry.list_url.clone());
+            }
+        }
+        urls
+    }
+}
+
+/// State of the credential in one status list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusState {
+    /// The bit is 0: not revoked, or not suspended.
+    Clear,
+    /// The bit is 1: revoked, or suspended.
+    Set,
+    /// The list could not be fetched or did not pass verification.
+    Unknown,
+}
+
+/// The result of one status entry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StatusResult {
+    pub purpose: String,
+    pub status_list_credential: String,
+    pub status_list_index: String,
+    pub state: StatusState,
+    /// When the list was fetched (RFC 3339, UTC), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<String>,
+}
+
+/// A status list credential as fetched, for [`Verifier::check_status`].
+#[derive(Clone, Debug)]
+pub struct FetchedList {
+    pub document: Value,
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// Status lists by URL: the fetched document, or why it could not be
+/// fetched. A URL missing from the map counts as not fetched.
+pub type StatusLists = HashMap<String, Result<FetchedList, String>>;
+
+#[derive(Clone, Debug)]
+struct PendingStatus {
+    issuer: String,
+    entries: Vec<StatusEntry>,
+    /// The outcome of every other check.
+    outcome: Outcome,
+}
+
+/// Rules for checking status lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusPolicy {
+    /// Smallest list accepted, in entries.
+    pub min_entries: u64,
+    /// Whether a status list must be issued by the credential's issuer.
+    /// Without this rule, whoever controls the list's URL could sign a list
+    /// of their own that says a revoked credential is in good standing.
+    pub same_issuer: bool,
+}
+
+impl Default for StatusPolicy {
+    fn default() -> Self {
+        Self {
+            min_entries: status::MIN_ENTRIES,
+            same_issuer: true,
+        }
+    }
 }
 
 /// Verifies credentials against pinned keys and a list of trusted issuers.
@@ -144,18 +284,27 @@ pub struct Report {
 pub struct Verifier {
     pub resolver: Resolver,
     pub trusted: Vec<TrustedIssuer>,
+    pub status_policy: StatusPolicy,
 }
 
 impl Verifier {
     pub fn new(resolver: Resolver, trusted: Vec<TrustedIssuer>) -> Self {
-        Self { resolver, trusted }
+        Self {
+            resolver,
+            trusted,
+            status_policy: StatusPolicy::default(),
+        }
     }
 
     fn trusted_issuer(&self, id: &str) -> Option<&TrustedIssuer> {
         self.trusted.iter().find(|issuer| issuer.id == id)
     }
 
-    /// Verifies a credential at the instant `now`.
+    /// Verifies a credential at the instant `now`, without network.
+    ///
+    /// A credential with revocation or suspension entries gets the outcome
+    /// `StatusUnknown` and a warning until [`Verifier::check_status`] has
+    /// read its lists. Until then `verified` covers only the checks that ran.
     pub fn verify_credential(&self, credential: &Value, now: DateTime<Utc>) -> Report {
         let mut run = Run::default();
         let Some(document) = credential.as_object() else {
@@ -166,28 +315,11 @@ impl Verifier {
             );
             return run.finish(Outcome::Malformed, None);
         };
-
-        self.check_contexts(document, &mut run);
-        let issuer = self.check_structure(document, &mut run);
-        if !run.errors.is_empty() {
-            return run.finish(Outcome::Malformed, None);
+        let (mut outcome, issuer) = self.check_document(document, now, &mut run);
+        if outcome == Outcome::Malformed && issuer.is_empty() {
+            return run.finish(outcome, None);
         }
-        let issuer = issuer.unwrap_or_default();
-
-        let mut outcome = self.check_proofs(document, &issuer, &mut run);
-        let dates = check_dates(document, now, &mut run);
-        if outcome == Outcome::Genuine {
-            outcome = dates;
-        }
-
-        if document.contains_key("credentialStatus") {
-            // TODO: read Bitstring Status List entries; until then a credential with a status entry is reported without its status.
-            run.warn(
-                ErrorKind::MalformedValueError,
-                "credentialStatus",
-                "the credential's status was not checked",
-            );
-        }
+        let pending = self.read_status(document, outcome, &mut run);
 
         let trusted = self.trusted_issuer(&issuer);
         if trusted.is_some() {
@@ -207,7 +339,271 @@ impl Verifier {
         if run.checks.iter().any(|check| check == "proof.issuer") {
             summary.issuer_name = trusted.map(|issuer| issuer.name.clone());
         }
-        run.finish(outcome, Some(summary))
+        let mut report = run.finish(outcome, Some(summary));
+        if let Some(entries) = pending {
+            report.outcome = outcome.min(Outcome::StatusUnknown);
+            report.pending_status = Some(PendingStatus {
+                issuer,
+                entries,
+                outcome,
+            });
+        }
+        report
+    }
+
+    /// Runs the checks of a credential that need no status list: contexts,
+    /// structure, proofs and dates. Returns the outcome and the issuer id,
+    /// which is empty when the structure is invalid.
+    fn check_document(
+        &self,
+        document: &Map<String, Value>,
+        now: DateTime<Utc>,
+        run: &mut Run,
+    ) -> (Outcome, String) {
+        self.check_contexts(document, run);
+        let issuer = self.check_structure(document, run);
+        if !run.errors.is_empty() {
+            return (Outcome::Malformed, String::new());
+        }
+        let issuer = issuer.unwrap_or_default();
+
+        let outcome = self.check_proofs(document, &issuer, run);
+        let dates = check_dates(document, now, run);
+        if outcome == Outcome::Genuine {
+            return (dates, issuer);
+        }
+        (outcome, issuer)
+    }
+
+    /// Reads the credential's status entries. Returns the revocation and
+    /// suspension entries to check, or `None` when there are none or when
+    /// the proof failed (an altered or forged credential stays so, and its
+    /// URLs are not fetched).
+    fn read_status(
+        &self,
+        document: &Map<String, Value>,
+        outcome: Outcome,
+        run: &mut Run,
+    ) -> Option<Vec<StatusEntry>> {
+        if !document.contains_key("credentialStatus")
+            || matches!(
+                outcome,
+                Outcome::Malformed | Outcome::Altered | Outcome::Forged
+            )
+        {
+            return None;
+        }
+        let entries = match status::entries(document) {
+            Ok(entries) => entries,
+            Err(error) => {
+                run.fail(
+                    ErrorKind::MalformedValueError,
+                    "credentialStatus",
+                    error.to_string(),
+                );
+                // Nothing to fetch, and the status stays unknown.
+                return Some(Vec::new());
+            }
+        };
+        let (checked, other): (Vec<_>, Vec<_>) = entries
+            .into_iter()
+            .partition(StatusEntry::is_checked_purpose);
+        for entry in other {
+            run.warn(
+                ErrorKind::MalformedValueError,
+                "credentialStatus",
+                format!(
+                    "status purpose {:?} is not checked; only revocation and suspension are",
+                    entry.purpose
+                ),
+            );
+        }
+        if checked.is_empty() {
+            return None;
+        }
+        run.warn(
+            ErrorKind::StatusRetrievalError,
+            PENDING_CHECK,
+            "the credential's status has not been checked against its status list",
+        );
+        Some(checked)
+    }
+
+    /// Completes a report from [`Verifier::verify_credential`] with the
+    /// credential's status, read from `lists` (Bitstring Status List v1.0,
+    /// validation). A list that is missing, unreachable, badly signed,
+    /// expired, of the wrong type or purpose, or from another issuer makes
+    /// the status unknown, never genuine. A revocation outranks a
+    /// suspension, and both outrank an unknown status.
+    pub fn check_status(&self, report: &mut Report, lists: &StatusLists, now: DateTime<Utc>) {
+        let Some(pending) = report.pending_status.take() else {
+            return;
+        };
+        report
+            .warnings
+            .retain(|problem| problem.check != PENDING_CHECK);
+        let mut outcome = Outcome::Genuine;
+        if pending.entries.is_empty() {
+            // The entries could not be read; the error is already reported.
+            outcome = Outcome::StatusUnknown;
+        }
+        let mut oldest: Option<DateTime<Utc>> = None;
+        for entry in &pending.entries {
+            let check = format!("credentialStatus.{}", entry.purpose);
+            let fetched = lists.get(&entry.list_url);
+            let fetched_at = fetched
+                .and_then(|f| f.as_ref().ok())
+                .map(|list| list.fetched_at);
+            let state = match self.read_entry(entry, &pending.issuer, fetched, now) {
+                Ok(false) => {
+                    report.checks.push(check);
+                    StatusState::Clear
+                }
+                Ok(true) => {
+                    let (kind, detail, set) = if entry.purpose == "revocation" {
+                        (
+                            ErrorKind::Revoked,
+                            "the issuer revoked this credential",
+                            Outcome::Revoked,
+                        )
+                    } else {
+                        (
+                            ErrorKind::Suspended,
+                            "the issuer suspended this credential",
+                            Outcome::Suspended,
+                        )
+                    };
+                    report.errors.push(Problem::new(kind, &check, detail));
+                    outcome = outcome.min(set);
+                    StatusState::Set
+                }
+                Err(problem) => {
+                    report.errors.push(problem.with_check(&check));
+                    outcome = outcome.min(Outcome::StatusUnknown);
+                    StatusState::Unknown
+                }
+            };
+            if let (Some(at), true) = (fetched_at, state != StatusState::Unknown) {
+                oldest = Some(oldest.map_or(at, |earlier| earlier.min(at)));
+            }
+            report.credential_status.push(StatusResult {
+                purpose: entry.purpose.clone(),
+                status_list_credential: entry.list_url.clone(),
+                status_list_index: entry.index.to_string(),
+                state,
+                fetched_at: fetched_at.map(datetime::format),
+            });
+        }
+        report.status_checked_at = oldest.map(datetime::format);
+        report.outcome = pending.outcome.min(outcome);
+        report.verified = report.errors.is_empty();
+    }
+
+    /// Runs [`Verifier::check_status`] on each credential of a presentation.
+    pub fn check_presentation_status(
+        &self,
+        report: &mut PresentationReport,
+        lists: &StatusLists,
+        now: DateTime<Utc>,
+    ) {
+        for credential in &mut report.credentials {
+            self.check_status(credential, lists, now);
+        }
+        report.verified = report.errors.is_empty() && report.credentials.iter().all(|c| c.verified);
+    }
+
+    /// Checks one entry against its fetched list and returns its bit.
+    fn read_entry(
+        &self,
+        entry: &StatusEntry,
+        issuer: &str,
+        fetched: Option<&Result<FetchedList, String>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Problem> {
+        let list = match fetched {
+            Some(Ok(list)) => list,
+            Some(Err(reason)) => {
+                return Err(status_problem(
+                    ErrorKind::StatusRetrievalError,
+                    format!(
+                        "the status list {} could not be fetched: {reason}",
+                        entry.list_url
+                    ),
+                ))
+            }
+            None => {
+                return Err(status_problem(
+                    ErrorKind::StatusRetrievalError,
+                    format!("the status list {} was not fetched", entry.list_url),
+                ))
+            }
+        };
+        let invalid = |detail: String| {
+            status_problem(
+                ErrorKind::StatusVerificationError,
+                format!("the status list {} {detail}", entry.list_url),
+            )
+        };
+        let Some(document) = list.document.as_object() else {
+            return Err(invalid("is not a JSON object".to_owned()));
+        };
+
+        // The list is a credential like any other: checked by the same code.
+        let mut run = Run::default();
+        let (outcome, list_issuer) = self.check_document(document, now, &mut run);
+        if let Some(problem) = run.errors.first() {
+            return Err(invalid(format!("is not valid: {}", problem.detail)));
+        }
+        if outcome != Outcome::Genuine {
+            return Err(invalid(format!("is not valid: {outcome:?}")));
+        }
+        let types = document.get("type").map(as_strings).unwrap_or_default();
+        if !types.iter().any(|t| t == status::LIST_CREDENTIAL_TYPE) {
+            return Err(invalid(format!(
+                "is not a {}",
+                status::LIST_CREDENTIAL_TYPE
+            )));
+        }
+        if self.status_policy.same_issuer && list_issuer != issuer {
+            return Err(invalid(format!(
+                "is issued by {list_issuer}, not by the credential's issuer {issuer}"
+            )));
+        }
+
+        let subject = document.get("credentialSubject").and_then(Value::as_object);
+        let Some(subject) = subject else {
+            return Err(invalid("has no credentialSubject object".to_owned()));
+        };
+        let subject_types = subject.get("type").map(as_strings).unwrap_or_default();
+        if !subject_types.iter().any(|t| t == status::LIST_TYPE) {
+            return Err(invalid(format!("subject is not a {}", status::LIST_TYPE)));
+        }
+        let purposes = subject
+            .get("statusPurpose")
+            .map(as_strings)
+            .unwrap_or_default();
+        if !purposes.contains(&entry.purpose) {
+            return Err(invalid(format!(
+                "is for {}, not for {}",
+                purposes.join(", "),
+                entry.purpose
+            )));
+        }
+        let Some(encoded) = subject.get("encodedList").and_then(Value::as_str) else {
+            return Err(invalid("has no encodedList".to_owned()));
+        };
+
+        let decoded = status::decode(encoded);
+        let bit = decoded
+            .and_then(|list| status::read_bit(&list, entry.index, self.status_policy.min_entries));
+        bit.map_err(|error| {
+            let kind = match error {
+                StatusError::ListTooShort { .. } => ErrorKind::StatusListLengthError,
+                StatusError::IndexOutOfRange { .. } => ErrorKind::RangeError,
+                _ => ErrorKind::StatusVerificationError,
+            };
+            status_problem(kind, format!("the status list {}: {error}", entry.list_url))
+        })
     }
 
     fn check_structure(&self, document: &Map<String, Value>, run: &mut Run) -> Option<String> {
@@ -515,6 +911,13 @@ impl PresentationReport {
     }
 }
 
+/// The check name of the warning that a status is still to be checked.
+const PENDING_CHECK: &str = "credentialStatus.pending";
+
+fn status_problem(kind: ErrorKind, detail: String) -> Problem {
+    Problem::new(kind, "credentialStatus", detail)
+}
+
 /// The key must be controlled by the issuer and listed for assertions.
 fn binds_issuer(checked: &CheckedProof, issuer: &str) -> bool {
     checked.purpose == "assertionMethod"
@@ -669,6 +1072,9 @@ impl Run {
             warnings: self.warnings,
             errors: self.errors,
             credential,
+            credential_status: Vec::new(),
+            status_checked_at: None,
+            pending_status: None,
         }
     }
 }

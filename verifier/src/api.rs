@@ -3,6 +3,10 @@
 //! A credential that verifies gets 200 with the verification result. One
 //! that does not gets 400 with the same result, shaped as RFC 9457 problem
 //! details whose `type` is the first error's VC Data Model 2.0 error type.
+//! The result's `outcome` is the reason code (`revoked`, `suspended`,
+//! `status_unknown` among others), and `status_checked_at` records when the
+//! status lists used were fetched. Status lists are fetched only through
+//! the guarded client of [`crate::fetch`], within its timeouts and caps.
 
 use crate::{RunError, VerifierState};
 use axum::extract::State;
@@ -10,7 +14,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::Utc;
 use credentials::problem::{ApiProblem, ProblemJson};
 use credentials::verify::{ErrorKind, Problem};
 use serde::Deserialize;
@@ -57,10 +60,7 @@ async fn verify_credential(
     State(state): State<VerifierState>,
     ProblemJson(request): ProblemJson<VerifyCredentialRequest>,
 ) -> Response {
-    let credential = request.verifiable_credential;
-    let report = state
-        .run(move |verifier| verifier.verify_credential(&credential, Utc::now()))
-        .await;
+    let report = state.verify_credential(request.verifiable_credential).await;
     match report {
         Ok(report) => {
             let verified = report.verified;
@@ -76,16 +76,12 @@ async fn verify_presentation(
     ProblemJson(request): ProblemJson<VerifyPresentationRequest>,
 ) -> Response {
     let options = request.options.unwrap_or_default();
-    let presentation = request.verifiable_presentation;
     let report = state
-        .run(move |verifier| {
-            verifier.verify_presentation(
-                &presentation,
-                options.challenge.as_deref(),
-                options.domain.as_deref(),
-                Utc::now(),
-            )
-        })
+        .verify_presentation(
+            request.verifiable_presentation,
+            options.challenge,
+            options.domain,
+        )
         .await;
     match report {
         Ok(report) => {

@@ -3,11 +3,16 @@
 
 pub mod api;
 pub mod config;
+pub mod fetch;
 pub mod pages;
 
+use chrono::Utc;
 use credentials::i18n::Translations;
-use credentials::{Resolver, TrustedIssuer, Verifier};
+use credentials::verify::{FetchedList, PresentationReport, StatusLists};
+use credentials::{Report, Resolver, TrustedIssuer, Verifier};
+use fetch::{FetchLimits, Fetcher};
 use serde::Deserialize;
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,8 +24,9 @@ pub struct TrustEntry {
     pub name: std::collections::BTreeMap<String, String>,
     /// The issuer's DID document, pinned so that no lookup is needed.
     pub did_document: serde_json::Value,
-    /// Where the issuer publishes shared credentials
-    /// (`{credentials_url}/public/credentials/{token}`).
+    /// The issuer's public origin: shared credentials are read from
+    /// `{credentials_url}/public/credentials/{token}`, and status lists under
+    /// it are fetched as configured (`http` and local addresses allowed).
     pub credentials_url: Option<String>,
 }
 
@@ -29,7 +35,8 @@ pub struct VerifierState {
     pub verifier: Arc<Verifier>,
     pub trust: Arc<Vec<TrustEntry>>,
     pub translations: Arc<Translations>,
-    pub http: reqwest::Client,
+    /// The guarded client for every request made on behalf of a caller.
+    pub fetcher: Fetcher,
     /// Verifications running at once; more wait for a free slot.
     pub slots: Arc<tokio::sync::Semaphore>,
 }
@@ -47,7 +54,17 @@ pub enum RunError {
 }
 
 impl VerifierState {
+    /// State for the service, with the guarded client allowing the trusted
+    /// issuers' `credentials_url` origins.
     pub fn new(trust: Vec<TrustEntry>) -> anyhow::Result<Self> {
+        let origins = configured_origins(&trust);
+        let fetcher = Fetcher::new(&origins, FetchLimits::default())?;
+        Self::with_fetcher(trust, fetcher)
+    }
+
+    /// State with a given client, so tests can pass one that reaches their
+    /// loopback servers.
+    pub fn with_fetcher(trust: Vec<TrustEntry>, fetcher: Fetcher) -> anyhow::Result<Self> {
         let mut resolver = Resolver::new();
         for entry in &trust {
             resolver.insert(entry.did_document.clone())?;
@@ -59,16 +76,11 @@ impl VerifierState {
                 name: entry.name.clone(),
             })
             .collect();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(8))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
         Ok(Self {
             verifier: Arc::new(Verifier::new(resolver, trusted)),
             trust: Arc::new(trust),
             translations: Arc::new(translations()?),
-            http,
+            fetcher,
             slots: Arc::new(tokio::sync::Semaphore::new(verification_slots())),
         })
     }
@@ -94,6 +106,142 @@ impl VerifierState {
         .await?;
         Ok(output)
     }
+}
+
+impl VerifierState {
+    /// Verifies a credential with its status: the offline checks on the
+    /// blocking pool, then the status lists through the guarded client,
+    /// then their verification.
+    pub async fn verify_credential(&self, credential: Value) -> Result<Report, RunError> {
+        let report = self
+            .run(move |verifier| verifier.verify_credential(&credential, Utc::now()))
+            .await?;
+        if !report.status_pending() {
+            return Ok(report);
+        }
+        let lists = self
+            .fetch_status_lists(report.status_lists_to_fetch())
+            .await;
+        self.run(move |verifier| {
+            let mut report = report;
+            verifier.check_status(&mut report, &lists, Utc::now());
+            report
+        })
+        .await
+    }
+
+    /// Verifies a presentation and the status of each credential in it.
+    pub async fn verify_presentation(
+        &self,
+        presentation: Value,
+        challenge: Option<String>,
+        domain: Option<String>,
+    ) -> Result<PresentationReport, RunError> {
+        let report = self
+            .run(move |verifier| {
+                verifier.verify_presentation(
+                    &presentation,
+                    challenge.as_deref(),
+                    domain.as_deref(),
+                    Utc::now(),
+                )
+            })
+            .await?;
+        let mut urls: Vec<String> = Vec::new();
+        for url in report
+            .credentials
+            .iter()
+            .flat_map(Report::status_lists_to_fetch)
+        {
+            if !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+        if !report.credentials.iter().any(Report::status_pending) {
+            return Ok(report);
+        }
+        let lists = self.fetch_status_lists(urls).await;
+        self.run(move |verifier| {
+            let mut report = report;
+            verifier.check_presentation_status(&mut report, &lists, Utc::now());
+            report
+        })
+        .await
+    }
+
+    /// Fetches status lists concurrently through the guarded client. Only
+    /// the first [`MAX_STATUS_LISTS`] are fetched, and the others leave
+    /// their entries' status unknown.
+    pub async fn fetch_status_lists(&self, urls: Vec<String>) -> StatusLists {
+        let mut tasks = tokio::task::JoinSet::new();
+        for url in urls.into_iter().take(MAX_STATUS_LISTS) {
+            let fetcher = self.fetcher.clone();
+            tasks.spawn(async move {
+                let list = fetch_status_list(&fetcher, &url).await;
+                if let Err(reason) = &list {
+                    tracing::warn!(%url, %reason, "status list not available");
+                }
+                (url, list)
+            });
+        }
+        let mut lists = StatusLists::new();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((url, list)) = joined {
+                lists.insert(url, list);
+            }
+        }
+        lists
+    }
+}
+
+/// Most status lists fetched for one request: two per credential for the
+/// academy's own, and a few credentials in a presentation.
+pub const MAX_STATUS_LISTS: usize = 8;
+
+/// Media types a status list credential is accepted in.
+const STATUS_LIST_TYPES: [&str; 4] = [
+    "application/vc",
+    "application/vc+ld+json",
+    "application/ld+json",
+    "application/json",
+];
+
+async fn fetch_status_list(fetcher: &Fetcher, url: &str) -> Result<FetchedList, String> {
+    let fetched = fetcher
+        .get(
+            url,
+            "application/vc, application/vc+ld+json;q=0.9, application/json;q=0.8",
+        )
+        .await
+        .map_err(|error| error.to_string())?;
+    if fetched.status != 200 {
+        return Err(format!("the server answered HTTP {}", fetched.status));
+    }
+    let media_type = fetched
+        .content_type
+        .as_deref()
+        .and_then(|value| value.split(';').next())
+        .map(|value| value.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !STATUS_LIST_TYPES.contains(&media_type.as_str()) {
+        return Err(format!(
+            "the content type {media_type:?} is not a credential type"
+        ));
+    }
+    let document = credentials::json::parse_strict(&fetched.body)
+        .map_err(|error| format!("the body is not valid JSON: {error}"))?;
+    Ok(FetchedList {
+        document,
+        fetched_at: fetched.fetched_at,
+    })
+}
+
+/// Collects the trusted issuers' `credentials_url` origins.
+fn configured_origins(trust: &[TrustEntry]) -> Vec<String> {
+    trust
+        .iter()
+        .filter_map(|entry| entry.credentials_url.clone())
+        .collect()
 }
 
 /// Two verifications per core: enough to keep every core busy while one

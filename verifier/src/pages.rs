@@ -283,7 +283,7 @@ async fn check(
 
 async fn run_verification(state: &VerifierState, credential: Value) -> Option<Report> {
     state
-        .run(move |verifier| verifier.verify_credential(&credential, Utc::now()))
+        .verify_credential(credential)
         .await
         .map_err(|error| tracing::warn!(%error, "verification did not run"))
         .ok()
@@ -306,21 +306,20 @@ async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
             continue;
         };
         let url = format!("{}/public/credentials/{token}", base.trim_end_matches('/'));
-        match state.http.get(&url).send().await {
-            Ok(response) if response.status() == reqwest::StatusCode::OK => {
-                match response.bytes().await {
-                    Ok(bytes) if bytes.len() <= MAX_UPLOAD_BYTES => {
-                        if let Ok(value) = credentials::json::parse_strict(&bytes) {
-                            return Fetched::Found(value);
-                        }
-                        outcome = Fetched::Unreachable;
-                    }
-                    _ => outcome = Fetched::Unreachable,
+        match state
+            .fetcher
+            .get(&url, "application/vc+ld+json, application/json")
+            .await
+        {
+            Ok(response) if response.status == 200 => {
+                if let Ok(value) = credentials::json::parse_strict(&response.body) {
+                    return Fetched::Found(value);
                 }
+                outcome = Fetched::Unreachable;
             }
-            Ok(response) if response.status() == reqwest::StatusCode::NOT_FOUND => {}
+            Ok(response) if response.status == 404 => {}
             Ok(response) => {
-                tracing::warn!(issuer = %entry.id, status = %response.status(), "issuer returned an error status");
+                tracing::warn!(issuer = %entry.id, status = response.status, "issuer returned an error status");
                 outcome = Fetched::Unreachable;
             }
             Err(error) => {
@@ -384,6 +383,9 @@ async fn shared(
 fn verdict_style(outcome: Option<Outcome>) -> (&'static str, &'static str, &'static str) {
     match outcome {
         Some(Outcome::Genuine) => ("genuine", "good", "✔"),
+        Some(Outcome::Revoked) => ("revoked", "bad", "✖"),
+        Some(Outcome::Suspended) => ("suspended", "bad", "⏸"),
+        Some(Outcome::StatusUnknown) => ("status_unknown", "unknown", "?"),
         Some(Outcome::Expired) => ("expired", "warn", "⚠"),
         Some(Outcome::NotYetValid) => ("not_yet_valid", "warn", "⚠"),
         Some(Outcome::IssuerNotRecognised) => ("issuer_not_recognised", "warn", "⚠"),
@@ -447,6 +449,15 @@ fn verdict(layout: &Layout<'_>, report: Option<&Report>) -> String {
     }
     if let Some(report) = report {
         html.push_str(&technical_details(layout, report));
+    }
+    if let Some(checked) = report.and_then(|r| r.status_checked_at.as_deref()) {
+        let time = credentials::datetime::parse(checked)
+            .map(|instant| instant.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        html.push_str(&format!(
+            "<p>{}</p>",
+            layout.t_with("footer.status_checked", &[("time", &time)])
+        ));
     }
     html.push_str(&format!(
         "<p>{}</p><p><a class=\"button\" href=\"/\">{}</a></p>",
