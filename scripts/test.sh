@@ -27,3 +27,5 @@ cargo test --workspace --locked "$@"
 (cd browser-tests && npm ci --no-audit --no-fund --loglevel=error)
 cargo build --locked -p issuer -p verifier -p wallet-web
 node browser-tests/run.mjs
+# Camera scanning, photo upload and offline checking on the verifier.
+node browser-tests/verifier-offline.mjs

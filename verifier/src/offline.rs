@@ -61,6 +61,8 @@ pub struct KeptList {
 
 /// Status list URLs this verifier has seen in trusted credentials, with
 /// the last good copy of each.
+// TODO: issuers publish no index of their status lists, so a list is only
+// kept after a credential naming it was checked online on this verifier.
 #[derive(Default)]
 pub struct StatusLists {
     lists: Mutex<BTreeMap<String, (String, Option<KeptList>)>>,
