@@ -281,16 +281,13 @@ check('photo upload: decoded on the server', async () => {
   assert.equal(new URL(page.url()).hash.slice(1).split('.').length, 3, 'the redirect lost the compact form');
   assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.en['verdict.genuine'] });
 
-  // A picture without a QR code gets one plain sentence.
+  // A file that is not a photo gets one plain sentence.
   await page.goto(`${URLS.verifier}/?lang=fr`);
-  const blank = Buffer.from(
-    'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAAAAAA6mKC9AAAAEUlEQVR4nGP4z8DAwMDAwAAAJfgD/YFJHwwAAAAASUVORK5CYII=',
-    'base64',
-  );
-  await page.locator('#photo').setInputFiles({ name: 'blank.png', mimeType: 'image/png', buffer: blank });
+  const blank = Buffer.from('not a photo\n');
+  await page.locator('#photo').setInputFiles({ name: 'note.png', mimeType: 'image/png', buffer: blank });
   await page.locator('form[action^="/scan/photo"] button[type=submit]').click();
   await page.locator('main p.error[role=alert]').waitFor();
-  assert.equal((await page.locator('main p.error[role=alert]').textContent()).trim(), texts.fr['scan.photo_no_code']);
+  assert.equal((await page.locator('main p.error[role=alert]').textContent()).trim(), texts.fr['scan.photo_not_image']);
   await page.context().close();
 });
 
