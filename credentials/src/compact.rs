@@ -22,7 +22,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use josekit::jwk::Jwk;
-use josekit::jws::{JwsHeader, EdDSA};
+use josekit::jws::{EdDSA, JwsHeader};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -130,7 +130,8 @@ pub fn claims_for(credential: &Value) -> Result<Claims, CompactError> {
         _ => None,
     }
     .ok_or_else(|| CompactError::Credential("the issuer has no id".into()))?;
-    let jti = text("id").ok_or_else(|| CompactError::Credential("the credential has no id".into()))?;
+    let jti =
+        text("id").ok_or_else(|| CompactError::Credential("the credential has no id".into()))?;
     let nbf = epoch(text("validFrom"))?
         .ok_or_else(|| CompactError::Credential("the credential has no validFrom".into()))?;
     let exp = epoch(text("validUntil"))?;
@@ -270,7 +271,10 @@ pub fn sign(credential: &Value, key: &SigningKey, kid: &str) -> Result<String, C
 fn private_jwk(key: &SigningKey) -> Jwk {
     let mut jwk = public_jwk(&key.verifying_key());
     // Setting a string parameter on a fresh JWK cannot fail.
-    let _ = jwk.set_parameter("d", Some(Value::String(URL_SAFE_NO_PAD.encode(key.as_bytes()))));
+    let _ = jwk.set_parameter(
+        "d",
+        Some(Value::String(URL_SAFE_NO_PAD.encode(key.as_bytes()))),
+    );
     jwk
 }
 
@@ -279,7 +283,10 @@ fn private_jwk(key: &SigningKey) -> Jwk {
 pub fn public_jwk(key: &VerifyingKey) -> Jwk {
     let mut jwk = Jwk::new("OKP");
     let _ = jwk.set_parameter("crv", Some(Value::String("Ed25519".into())));
-    let _ = jwk.set_parameter("x", Some(Value::String(URL_SAFE_NO_PAD.encode(key.as_bytes()))));
+    let _ = jwk.set_parameter(
+        "x",
+        Some(Value::String(URL_SAFE_NO_PAD.encode(key.as_bytes()))),
+    );
     jwk
 }
 
@@ -326,7 +333,11 @@ pub fn verify(
         .resolve(&method_id)
         .ok()
         .filter(|method| method.controller == issuer && method.assertion_method)
-        .filter(|_| method_id.split_once('#').is_some_and(|(did, _)| did == issuer))
+        .filter(|_| {
+            method_id
+                .split_once('#')
+                .is_some_and(|(did, _)| did == issuer)
+        })
         .ok_or_else(|| CompactError::UnknownKey(kid.clone()))?;
 
     let verifier = EdDSA
@@ -370,7 +381,10 @@ fn check_header(header: &Map<String, Value>) -> Result<(), CompactError> {
         Some(other) => return Err(CompactError::Algorithm(other.to_string())),
         None => return Err(CompactError::Algorithm(String::new())),
     }
-    if let Some(name) = header.keys().find(|name| !ALLOWED_HEADER.contains(&name.as_str())) {
+    if let Some(name) = header
+        .keys()
+        .find(|name| !ALLOWED_HEADER.contains(&name.as_str()))
+    {
         return Err(CompactError::HeaderParameter(name.clone()));
     }
     if header.get("typ").is_some_and(|typ| !typ.is_string()) {

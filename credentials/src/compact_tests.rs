@@ -19,7 +19,9 @@ struct Fixture {
 }
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).single().expect("date")
+    Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0)
+        .single()
+        .expect("date")
 }
 
 fn text(pairs: &[(&str, &str)]) -> LocalizedText {
@@ -63,7 +65,10 @@ fn realistic_credential(key: &SigningKey, valid_until: Option<DateTime<Utc>>) ->
             name_arabic: "خديجة أوبلا".to_owned(),
             name_latin: "Khadija Oubella".to_owned(),
         },
-        valid_from: Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).single().expect("date"),
+        valid_from: Utc
+            .with_ymd_and_hms(2026, 11, 20, 0, 0, 0)
+            .single()
+            .expect("date"),
         valid_until,
         score: None,
         evidence_url: None,
@@ -164,7 +169,10 @@ fn round_trip_returns_claims() {
     .expect("valid compact form");
     assert_eq!(checked.method, KID);
     assert_eq!(checked.claims.iss, DID);
-    assert_eq!(checked.claims.jti, "urn:uuid:5d2c8f41-0b7e-4e19-9a3c-62d1f0e48b27");
+    assert_eq!(
+        checked.claims.jti,
+        "urn:uuid:5d2c8f41-0b7e-4e19-9a3c-62d1f0e48b27"
+    );
     assert_eq!(checked.claims.n, vec!["خديجة أوبلا", "Khadija Oubella"]);
     assert_eq!(checked.claims.a, "Gestion financière de la coopérative");
     assert_eq!(checked.claims.nbf, 1_795_132_800);
@@ -205,12 +213,15 @@ fn digest_ignores_key_order_and_spacing() {
 
 #[test]
 fn jcs_sorts_by_utf16_code_units() {
-    // RFC 8785 §3.2.3: U+FB33 sorts after U+1F600 in UTF-8 but before it
-    // in UTF-16.
+    // JCS sorts by UTF-16 code units: U+1F600 (a surrogate pair starting
+    // 0xD83D) comes before U+FB33, although its UTF-8 bytes sort after.
     let value = json!({"\u{1F600}": 1, "\u{FB33}": 2, "a": [true, null, "x\n"]});
     let mut out = String::new();
     write_jcs(&value, &mut out);
-    assert_eq!(out, "{\"a\":[true,null,\"x\\n\"],\"\u{1F600}\":1,\"\u{FB33}\":2}");
+    assert_eq!(
+        out,
+        "{\"a\":[true,null,\"x\\n\"],\"\u{1F600}\":1,\"\u{FB33}\":2}"
+    );
 }
 
 /// One hostile compact form and the error it must get.
@@ -235,7 +246,7 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
         })
     };
 
-    // alg "none" in every spelling, unsigned and with a real signature.
+    // alg "none" in four spellings, unsigned and with a real signature.
     for spelling in ["none", "None", "NONE", "nOnE"] {
         let header = json!({"alg": spelling, "kid": KID});
         let unsigned = format!(
@@ -243,7 +254,11 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
             encode(header.to_string().as_bytes()),
             encode(payload.to_string().as_bytes())
         );
-        case("alg none unsigned", unsigned, CompactError::Algorithm(spelling.into()));
+        case(
+            "alg none unsigned",
+            unsigned,
+            CompactError::Algorithm(spelling.into()),
+        );
         case(
             "alg none signed",
             forge(&header, &payload, &fixture.key),
@@ -262,7 +277,11 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
         josekit::jws::serialize_compact(payload.to_string().as_bytes(), &header, &signer)
             .expect("hs256")
     };
-    case("HS256 keyed with public key", hs256, CompactError::Algorithm("HS256".into()));
+    case(
+        "HS256 keyed with public key",
+        hs256,
+        CompactError::Algorithm("HS256".into()),
+    );
     for alg in ["eddsa", "ES256", "RS256", "Ed25519"] {
         let header = json!({"alg": alg, "kid": KID});
         case(
@@ -273,7 +292,11 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
     }
     case(
         "alg not a string",
-        forge(&json!({"alg": ["EdDSA"], "kid": KID}), &payload, &fixture.key),
+        forge(
+            &json!({"alg": ["EdDSA"], "kid": KID}),
+            &payload,
+            &fixture.key,
+        ),
         CompactError::Algorithm("[\"EdDSA\"]".into()),
     );
     case(
@@ -301,7 +324,11 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
     }
     case(
         "crit",
-        forge(&json!({"alg": "EdDSA", "kid": KID, "crit": ["exp"]}), &payload, &fixture.key),
+        forge(
+            &json!({"alg": "EdDSA", "kid": KID, "crit": ["exp"]}),
+            &payload,
+            &fixture.key,
+        ),
         CompactError::HeaderParameter("crit".into()),
     );
     case(
@@ -317,12 +344,20 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
     // Keys the issuer does not have, or that belong to someone else.
     case(
         "kid not in issuer document",
-        forge(&json!({"alg": "EdDSA", "kid": format!("{DID}#key-2")}), &payload, &fixture.key),
+        forge(
+            &json!({"alg": "EdDSA", "kid": format!("{DID}#key-2")}),
+            &payload,
+            &fixture.key,
+        ),
         CompactError::UnknownKey(format!("{DID}#key-2")),
     );
     case(
         "kid of another DID",
-        forge(&json!({"alg": "EdDSA", "kid": "did:web:evil.example#key-1"}), &payload, &attacker),
+        forge(
+            &json!({"alg": "EdDSA", "kid": "did:web:evil.example#key-1"}),
+            &payload,
+            &attacker,
+        ),
         CompactError::UnknownKey("did:web:evil.example#key-1".into()),
     );
     let attacker_did_key = crate::keys::did_key(&attacker.verifying_key());
@@ -332,7 +367,11 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
     );
     case(
         "kid is attacker did:key",
-        forge(&json!({"alg": "EdDSA", "kid": attacker_kid}), &payload, &attacker),
+        forge(
+            &json!({"alg": "EdDSA", "kid": attacker_kid}),
+            &payload,
+            &attacker,
+        ),
         CompactError::UnknownKey(attacker_kid.clone()),
     );
     case(
@@ -349,16 +388,36 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
     other_issuer["iss"] = json!("did:web:evil.example");
     case(
         "untrusted issuer",
-        forge(&json!({"alg": "EdDSA", "kid": KID}), &other_issuer, &attacker),
+        forge(
+            &json!({"alg": "EdDSA", "kid": KID}),
+            &other_issuer,
+            &attacker,
+        ),
         CompactError::UntrustedIssuer("did:web:evil.example".into()),
     );
 
     // Segment counts and encodings.
     let parts: Vec<&str> = good.split('.').collect();
-    case("one segment", parts[0].to_owned(), CompactError::Segments(1));
-    case("two segments", parts[..2].join("."), CompactError::Segments(2));
-    case("four segments", format!("{good}.{}", parts[2]), CompactError::Segments(4));
-    case("five segments (JWE)", format!("{good}.{}.{}", parts[1], parts[2]), CompactError::Segments(5));
+    case(
+        "one segment",
+        parts[0].to_owned(),
+        CompactError::Segments(1),
+    );
+    case(
+        "two segments",
+        parts[..2].join("."),
+        CompactError::Segments(2),
+    );
+    case(
+        "four segments",
+        format!("{good}.{}", parts[2]),
+        CompactError::Segments(4),
+    );
+    case(
+        "five segments (JWE)",
+        format!("{good}.{}.{}", parts[1], parts[2]),
+        CompactError::Segments(5),
+    );
     case("empty", String::new(), CompactError::Segments(1));
     case(
         "padded header",
@@ -390,14 +449,23 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
         ),
         CompactError::Json("header"),
     );
-    case("too long", "a".repeat(MAX_LENGTH + 1), CompactError::TooLong);
+    case(
+        "too long",
+        "a".repeat(MAX_LENGTH + 1),
+        CompactError::TooLong,
+    );
 
     // Payloads changed after signing, or signed with claims we do not know.
     let mut renamed = payload.clone();
     renamed["n"] = json!(["خديجة أوبلا", "Khadija Oubelle"]);
     case(
         "payload changed after signing",
-        format!("{}.{}.{}", parts[0], encode(renamed.to_string().as_bytes()), parts[2]),
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            encode(renamed.to_string().as_bytes()),
+            parts[2]
+        ),
         CompactError::Signature,
     );
     let mut extra = payload.clone();
@@ -428,14 +496,32 @@ fn hostile_compact_forms_are_rejected() {
 fn period_is_checked() {
     let fixture = fixture();
     let compact = fixture.compact();
-    let expired_at = Utc.with_ymd_and_hms(2029, 11, 21, 0, 0, 0).single().expect("date");
+    let expired_at = Utc
+        .with_ymd_and_hms(2029, 11, 21, 0, 0, 0)
+        .single()
+        .expect("date");
     assert_eq!(
-        verify(&compact, &fixture.resolver, &fixture.trusted, expired_at, None),
+        verify(
+            &compact,
+            &fixture.resolver,
+            &fixture.trusted,
+            expired_at,
+            None
+        ),
         Err(CompactError::Expired("2029-11-20T00:00:00Z".into()))
     );
-    let too_early = Utc.with_ymd_and_hms(2026, 11, 19, 0, 0, 0).single().expect("date");
+    let too_early = Utc
+        .with_ymd_and_hms(2026, 11, 19, 0, 0, 0)
+        .single()
+        .expect("date");
     assert_eq!(
-        verify(&compact, &fixture.resolver, &fixture.trusted, too_early, None),
+        verify(
+            &compact,
+            &fixture.resolver,
+            &fixture.trusted,
+            too_early,
+            None
+        ),
         Err(CompactError::NotYetValid("2026-11-20T00:00:00Z".into()))
     );
 }
@@ -444,7 +530,15 @@ fn period_is_checked() {
 fn claims_must_agree_with_full_credential() {
     let fixture = fixture();
     let compact = fixture.compact();
-    let check = |full: &Value| verify(&compact, &fixture.resolver, &fixture.trusted, now(), Some(full));
+    let check = |full: &Value| {
+        verify(
+            &compact,
+            &fixture.resolver,
+            &fixture.trusted,
+            now(),
+            Some(full),
+        )
+    };
 
     let mut renamed = fixture.credential.clone();
     renamed["credentialSubject"]["name"][1]["@value"] = json!("Khadija Oubelle");
@@ -487,7 +581,10 @@ fn realistic_link_version_measured() {
     let fixture = fixture();
     let compact = fixture.compact();
     let link = verification_link(VERIFIER_URL, SHARE_TOKEN, Some(&compact), 40);
-    assert!(link.ends_with(&compact), "the compact form was left out: {link}");
+    assert!(
+        link.ends_with(&compact),
+        "the compact form was left out: {link}"
+    );
     let version = crate::qr::version(&link).expect("version");
     let modules = 17 + 4 * u32::try_from(version).expect("positive");
     let module_mm = 35.0 / f64::from(modules + 8);
@@ -497,15 +594,25 @@ fn realistic_link_version_measured() {
          {modules} modules, {module_mm:.2} mm per module at 35 mm",
         link.len(),
     );
-    assert!(version > crate::qr::MAX_COMPACT_VERSION, "version {version}");
+    assert!(
+        version > crate::qr::MAX_COMPACT_VERSION,
+        "version {version}"
+    );
     assert!(version <= DEMO_QR_VERSION, "version {version}");
     assert_eq!(
-        verification_link(VERIFIER_URL, SHARE_TOKEN, Some(&compact), crate::qr::MAX_COMPACT_VERSION),
+        verification_link(
+            VERIFIER_URL,
+            SHARE_TOKEN,
+            Some(&compact),
+            crate::qr::MAX_COMPACT_VERSION
+        ),
         format!("{VERIFIER_URL}/v/{SHARE_TOKEN}")
     );
 
     let png = crate::qr::png(&link, 4).expect("png");
-    let image = image::load_from_memory(&png).expect("decode png").to_luma8();
+    let image = image::load_from_memory(&png)
+        .expect("decode png")
+        .to_luma8();
     let mut prepared = rqrr::PreparedImage::prepare(image);
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1);
@@ -530,8 +637,14 @@ fn link_falls_back_when_too_large() {
         verification_link(VERIFIER_URL, SHARE_TOKEN, Some(&compact), version),
         format!("{plain}#{compact}")
     );
-    assert_eq!(verification_link(VERIFIER_URL, SHARE_TOKEN, None, 40), plain);
+    assert_eq!(
+        verification_link(VERIFIER_URL, SHARE_TOKEN, None, 40),
+        plain
+    );
     // A compact form no QR code can hold at level M.
     let huge = "a".repeat(3000);
-    assert_eq!(verification_link(VERIFIER_URL, SHARE_TOKEN, Some(&huge), 40), plain);
+    assert_eq!(
+        verification_link(VERIFIER_URL, SHARE_TOKEN, Some(&huge), 40),
+        plain
+    );
 }

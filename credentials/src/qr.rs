@@ -20,7 +20,10 @@ pub const MAX_COMPACT_VERSION: i16 = 12;
 /// Reads `QR_MAX_VERSION`: the highest QR version a link with the compact
 /// form may need, from 1 to 40, [`MAX_COMPACT_VERSION`] when unset.
 pub fn max_version_from_env() -> anyhow::Result<i16> {
-    match std::env::var("QR_MAX_VERSION").ok().filter(|v| !v.is_empty()) {
+    match std::env::var("QR_MAX_VERSION")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
         None => Ok(MAX_COMPACT_VERSION),
         Some(value) => value
             .parse::<i16>()

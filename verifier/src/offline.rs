@@ -99,7 +99,9 @@ impl StatusLists {
             let list_id = url.strip_prefix(&prefix).unwrap_or_default();
             let well_formed = !list_id.is_empty()
                 && list_id.len() <= 64
-                && list_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                && list_id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
             if well_formed && (lists.contains_key(url) || lists.len() < MAX_STATUS_LISTS) {
                 lists
                     .entry(url.to_owned())
@@ -136,7 +138,12 @@ impl StatusLists {
     pub fn kept(&self) -> Vec<KeptList> {
         self.lists
             .lock()
-            .map(|lists| lists.values().filter_map(|(_, kept)| kept.clone()).collect())
+            .map(|lists| {
+                lists
+                    .values()
+                    .filter_map(|(_, kept)| kept.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -190,7 +197,10 @@ async fn refresh(state: &VerifierState, url: &str, issuer: &str) -> Result<KeptL
     if issuer_id(&list).as_deref() != Some(issuer) {
         return Err("signed by another issuer".into());
     }
-    let subject = list.get("credentialSubject").cloned().unwrap_or(Value::Null);
+    let subject = list
+        .get("credentialSubject")
+        .cloned()
+        .unwrap_or(Value::Null);
     let field = |name: &str| subject.get(name).and_then(Value::as_str).map(str::to_owned);
     let encoded_list = field("encodedList")
         .filter(|list| list.starts_with('u'))
@@ -201,7 +211,10 @@ async fn refresh(state: &VerifierState, url: &str, issuer: &str) -> Result<KeptL
         status_purpose: field("statusPurpose").ok_or("statusPurpose is missing")?,
         encoded_list,
         fetched_at: credentials::datetime::format(now),
-        valid_until: list.get("validUntil").and_then(Value::as_str).map(str::to_owned),
+        valid_until: list
+            .get("validUntil")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 

@@ -89,7 +89,11 @@ pub fn decode_photo(bytes: &[u8]) -> Result<String, PhotoError> {
         _ => PhotoError::NotAnImage,
     })?;
     let image = if width.max(height) > SEARCH_SIDE {
-        image.resize(SEARCH_SIDE, SEARCH_SIDE, image::imageops::FilterType::Triangle)
+        image.resize(
+            SEARCH_SIDE,
+            SEARCH_SIDE,
+            image::imageops::FilterType::Triangle,
+        )
     } else {
         image
     };
@@ -243,7 +247,9 @@ mod tests {
         );
         // A fragment with other characters is dropped, never passed on.
         assert_eq!(
-            verification_target(&format!("https://verify.example/v/{token}#a%0d%0aSet-Cookie")),
+            verification_target(&format!(
+                "https://verify.example/v/{token}#a%0d%0aSet-Cookie"
+            )),
             Ok(format!("/v/{token}"))
         );
     }
@@ -256,13 +262,20 @@ mod tests {
             "https://verify.example/other/0123456789abcdef0123456789abcdef",
             "WIFI:S:cafe;T:WPA;P:secret;;",
         ] {
-            assert_eq!(verification_target(content), Err(PhotoError::NotALink), "{content}");
+            assert_eq!(
+                verification_target(content),
+                Err(PhotoError::NotALink),
+                "{content}"
+            );
         }
     }
 
     #[test]
     fn photo_limits_are_enforced() {
-        assert_eq!(decode_photo(b"GIF89a not a photo"), Err(PhotoError::NotAnImage));
+        assert_eq!(
+            decode_photo(b"GIF89a not a photo"),
+            Err(PhotoError::NotAnImage)
+        );
         assert_eq!(decode_photo(b""), Err(PhotoError::NotAnImage));
         // A blank PNG that claims 6,000 by 6,000 pixels.
         let mut png = Vec::new();
@@ -289,7 +302,10 @@ mod tests {
         image::imageops::overlay(&mut photo, &code, 900, 600);
         let mut jpeg = Vec::new();
         image::DynamicImage::ImageLuma8(photo)
-            .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .write_to(
+                &mut std::io::Cursor::new(&mut jpeg),
+                image::ImageFormat::Jpeg,
+            )
             .expect("jpeg");
         assert_eq!(decode_photo(&jpeg).as_deref(), Ok(link));
     }

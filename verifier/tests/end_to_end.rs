@@ -623,23 +623,40 @@ fn decode_qr(png: &[u8]) -> String {
 }
 
 async fn qr_link(world: &World, token: &str) -> String {
-    let png = reqwest::get(format!("{}/public/credentials/{token}/qr.png", world.issuer_url))
-        .await
-        .expect("qr")
-        .bytes()
-        .await
-        .expect("bytes");
+    let png = reqwest::get(format!(
+        "{}/public/credentials/{token}/qr.png",
+        world.issuer_url
+    ))
+    .await
+    .expect("qr")
+    .bytes()
+    .await
+    .expect("bytes");
     decode_qr(&png)
 }
 
 #[tokio::test]
 async fn compact_form_checked_against_credential() {
     let world = world().await;
-    let first = world.complete("m-0004", "fin-bookkeeping", "2026-11-10").await;
-    let second = world.complete("m-0005", "fin-bookkeeping", "2026-11-10").await;
-    let token = first["module_credential"]["share_token"].as_str().expect("token");
-    let compact = stored_compact(&world, first["module_credential"]["id"].as_str().expect("id")).await;
-    let other = stored_compact(&world, second["module_credential"]["id"].as_str().expect("id")).await;
+    let first = world
+        .complete("m-0004", "fin-bookkeeping", "2026-11-10")
+        .await;
+    let second = world
+        .complete("m-0005", "fin-bookkeeping", "2026-11-10")
+        .await;
+    let token = first["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    let compact = stored_compact(
+        &world,
+        first["module_credential"]["id"].as_str().expect("id"),
+    )
+    .await;
+    let other = stored_compact(
+        &world,
+        second["module_credential"]["id"].as_str().expect("id"),
+    )
+    .await;
     assert_eq!(compact.split('.').count(), 3);
 
     let uri = format!("/v/{token}/compact");
@@ -650,18 +667,28 @@ async fn compact_form_checked_against_credential() {
     // Another member's genuine compact form behind this link.
     let (_, _, body) = world.post_json(&uri, json!({"compact": other})).await;
     assert_eq!(body["result"], "mismatch", "{body}");
-    assert!(body["detail"].as_str().is_some_and(|d| d.contains("jti")), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("jti")),
+        "{body}"
+    );
 
     // One character of the signature changed.
     let position = compact.len() - 2;
-    let replacement = if &compact[position..position + 1] == "A" { "B" } else { "A" };
+    let replacement = if &compact[position..position + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
     let mut tampered = compact.clone();
     tampered.replace_range(position..position + 1, replacement);
     let (_, _, body) = world.post_json(&uri, json!({"compact": tampered})).await;
     assert_eq!(body["result"], "mismatch", "{body}");
 
     let (_, _, body) = world
-        .post_json("/v/0123456789abcdef0123456789abcdef/compact", json!({"compact": compact}))
+        .post_json(
+            "/v/0123456789abcdef0123456789abcdef/compact",
+            json!({"compact": compact}),
+        )
         .await;
     assert_eq!(body["result"], "unavailable", "{body}");
     let (status, _, _) = world.post_json(&uri, json!({"other": 1})).await;
@@ -671,8 +698,12 @@ async fn compact_form_checked_against_credential() {
 #[tokio::test]
 async fn qr_carries_compact_form_when_allowed() {
     let world = world_with(|config| config.qr_max_version = 40).await;
-    let issued = world.complete("m-0001", "gov-law-112-12", "2026-10-01").await;
-    let token = issued["module_credential"]["share_token"].as_str().expect("token");
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let token = issued["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
     let id = issued["module_credential"]["id"].as_str().expect("id");
     let link = qr_link(&world, token).await;
     let (path, fragment) = link.split_once('#').expect("the link carries a fragment");
@@ -681,7 +712,8 @@ async fn qr_carries_compact_form_when_allowed() {
 
     let credential = world.credential(id).await;
     let trust: Vec<TrustEntry> =
-        serde_json::from_value(issuer::trust_file(&world.issuer).await.expect("trust")).expect("entries");
+        serde_json::from_value(issuer::trust_file(&world.issuer).await.expect("trust"))
+            .expect("entries");
     let state = VerifierState::new(trust).expect("state");
     let checked = credentials::compact::verify(
         fragment,
@@ -692,15 +724,23 @@ async fn qr_carries_compact_form_when_allowed() {
     )
     .expect("the QR code's compact form verifies");
     assert_eq!(checked.claims.jti, id);
-    assert!(checked.claims.n.iter().any(|name| name == "Fatima Ait Baha"));
+    assert!(checked
+        .claims
+        .n
+        .iter()
+        .any(|name| name == "Fatima Ait Baha"));
 }
 
 #[tokio::test]
 async fn qr_falls_back_to_plain_link() {
     // The default limit, version 12, is too small for a compact form.
     let world = world().await;
-    let issued = world.complete("m-0001", "gov-law-112-12", "2026-10-01").await;
-    let token = issued["module_credential"]["share_token"].as_str().expect("token");
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let token = issued["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
     assert_eq!(
         qr_link(&world, token).await,
         format!("http://127.0.0.1:8081/v/{token}")
@@ -725,9 +765,15 @@ async fn offline_bundle_has_trusted_keys() {
     let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(world.issuer.signer.key.verifying_key().as_bytes());
     assert_eq!(key["jwk"]["x"], x.as_str());
-    assert!(key["jwk"].get("d").is_none(), "the bundle leaks a private key");
+    assert!(
+        key["jwk"].get("d").is_none(),
+        "the bundle leaks a private key"
+    );
     for language in ["ar", "fr", "zgh", "en"] {
-        assert!(bundle["texts"][language]["verdict.genuine"].is_string(), "{language}");
+        assert!(
+            bundle["texts"][language]["verdict.genuine"].is_string(),
+            "{language}"
+        );
     }
     assert!(bundle["status_lists"].as_array().is_some());
     assert!(bundle["generated_at"].as_str().is_some());
@@ -736,14 +782,21 @@ async fn offline_bundle_has_trusted_keys() {
 #[tokio::test]
 async fn photo_of_qr_redirects_to_page() {
     let world = world_with(|config| config.qr_max_version = 40).await;
-    let issued = world.complete("m-0001", "gov-law-112-12", "2026-10-01").await;
-    let token = issued["module_credential"]["share_token"].as_str().expect("token");
-    let png = reqwest::get(format!("{}/public/credentials/{token}/qr.png", world.issuer_url))
-        .await
-        .expect("qr")
-        .bytes()
-        .await
-        .expect("bytes");
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let token = issued["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    let png = reqwest::get(format!(
+        "{}/public/credentials/{token}/qr.png",
+        world.issuer_url
+    ))
+    .await
+    .expect("qr")
+    .bytes()
+    .await
+    .expect("bytes");
     let boundary = "photo-boundary";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"qr.png\"\r\nContent-Type: image/png\r\n\r\n"
@@ -752,14 +805,27 @@ async fn photo_of_qr_redirects_to_page() {
     body.extend_from_slice(&png);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let request = Request::post("/scan/photo?lang=en")
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
         .body(Body::from(body))
         .expect("request");
-    let response = world.verifier.clone().oneshot(request).await.expect("response");
+    let response = world
+        .verifier
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("response");
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = response.headers()[header::LOCATION].to_str().expect("location");
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .expect("location");
     let id = issued["module_credential"]["id"].as_str().expect("id");
-    assert_eq!(location, format!("/v/{token}#{}", stored_compact(&world, id).await));
+    assert_eq!(
+        location,
+        format!("/v/{token}#{}", stored_compact(&world, id).await)
+    );
 
     // Not a photo at all: the home page with one sentence.
     let request = Request::post("/scan/photo?lang=en")

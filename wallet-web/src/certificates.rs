@@ -115,12 +115,11 @@ async fn owned_link(
     id: &str,
 ) -> Result<String, WalletError> {
     let (_, share_token) = owned_credential(state, member, id).await?;
-    let compact: Option<(String,)> = sqlx::query_as(
-        "SELECT compact FROM credential_compact_forms WHERE credential_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.db)
-    .await?;
+    let compact: Option<(String,)> =
+        sqlx::query_as("SELECT compact FROM credential_compact_forms WHERE credential_id = $1")
+            .bind(id)
+            .fetch_optional(&state.db)
+            .await?;
     Ok(credentials::compact::verification_link(
         &state.config.verifier_url,
         &share_token,
