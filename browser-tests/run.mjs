@@ -226,7 +226,7 @@ check('check form: pasted credential is genuine', async () => {
   const page = await browser.newPage();
   await page.goto(`${URLS.verifier}/?lang=en`);
   await page.locator('#credential').fill(credential);
-  await Promise.all([page.waitForURL(`${URLS.verifier}/check?lang=en`), page.locator('main button[type=submit]').click()]);
+  await Promise.all([page.waitForURL(`${URLS.verifier}/check?lang=en`), page.locator('main form[action^="/check"] button[type=submit]').click()]);
   const verdict = page.locator('section.verdict');
   assert.equal(await verdict.getAttribute('class'), 'verdict good');
   assert.equal(await text(verdict.locator('h1')), texts.verifier.en['verdict.genuine']);
@@ -246,7 +246,7 @@ check('check form: altered name is flagged', async () => {
   const page = await browser.newPage();
   await page.goto(`${URLS.verifier}/?lang=en`);
   await page.locator('#credential').fill(altered);
-  await Promise.all([page.waitForURL(`${URLS.verifier}/check?lang=en`), page.locator('main button[type=submit]').click()]);
+  await Promise.all([page.waitForURL(`${URLS.verifier}/check?lang=en`), page.locator('main form[action^="/check"] button[type=submit]').click()]);
   const verdict = page.locator('section.verdict');
   assert.equal(await verdict.getAttribute('class'), 'verdict bad');
   assert.equal(await text(verdict.locator('h1')), texts.verifier.en['verdict.altered']);

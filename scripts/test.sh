@@ -55,3 +55,5 @@ drop_test_databases
 (cd browser-tests && npm ci --no-audit --no-fund --loglevel=error)
 cargo build --locked -p issuer -p verifier -p wallet-web
 node browser-tests/run.mjs
+# Camera scanning, photo upload and offline checking on the verifier.
+node browser-tests/verifier-offline.mjs

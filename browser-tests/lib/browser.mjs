@@ -33,11 +33,12 @@ export const PHONE_VIEWPORT = { width: 360, height: 740 };
  * folder of its own (`--user-data-dir`) and deletes that folder on close.
  */
 export class Browser {
-  static async launch() {
+  /** `extraFlags` are added to the flags every run needs. */
+  static async launch({ extraFlags = [] } = {}) {
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...extraFlags],
       timeout: 30_000,
     });
     return new Browser(browser);

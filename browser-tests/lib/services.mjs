@@ -47,6 +47,7 @@ const PROJECT_VARIABLES = [
   'VERIFIER_PUBLIC_URL',
   'WALLET_ADDR',
   'WALLET_SECURE_COOKIES',
+  'QR_MAX_VERSION',
 ];
 
 const HEALTH_TIMEOUT_MS = 30_000;
@@ -62,8 +63,10 @@ function binaryFolder(root) {
 
 // The three services and the data folder they share.
 export class Services {
-  constructor(root) {
+  /** `settings` are environment variables added for every service. */
+  constructor(root, settings = {}) {
     this.root = root;
+    this.settings = settings;
     this.binaries = binaryFolder(root);
     this.platformToken = randomBytes(16).toString('hex');
     this.children = [];
@@ -91,6 +94,7 @@ export class Services {
       VERIFIER_PUBLIC_URL: URLS.verifier,
       TRUSTED_ISSUERS: join(this.dataDir, 'trusted-issuers.json'),
       ISSUER_PLATFORM_TOKEN: this.platformToken,
+      ...this.settings,
     };
   }
 

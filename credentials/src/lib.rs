@@ -2,6 +2,7 @@
 //! shared by the TaaWounYa Academy issuer, verifier and wallet.
 
 pub mod canon;
+pub mod compact;
 pub mod contexts;
 pub mod datetime;
 pub mod did;

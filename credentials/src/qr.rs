@@ -11,6 +11,30 @@ pub enum QrError {
     Png(#[from] image::ImageError),
 }
 
+/// Highest QR version (at level M) a verification link may need while it
+/// carries the compact form; above it the link goes without it. Version 12
+/// is 65 modules wide, which a phone camera still reads when the code is
+/// printed about 35 mm wide.
+pub const MAX_COMPACT_VERSION: i16 = 12;
+
+/// Reads `QR_MAX_VERSION`: the highest QR version a link with the compact
+/// form may need, from 1 to 40, [`MAX_COMPACT_VERSION`] when unset.
+pub fn max_version_from_env() -> anyhow::Result<i16> {
+    match std::env::var("QR_MAX_VERSION")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(MAX_COMPACT_VERSION),
+        Some(value) => value
+            .parse::<i16>()
+            .ok()
+            .filter(|version| (1..=40).contains(version))
+            .ok_or_else(|| {
+                anyhow::anyhow!("QR_MAX_VERSION must be a QR version from 1 to 40, got {value:?}")
+            }),
+    }
+}
+
 /// Error correction level M (15% recovery): readable from a creased or
 /// slightly dirty printout while keeping the code small.
 fn code(link: &str) -> Result<QrCode, QrError> {

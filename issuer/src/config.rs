@@ -8,6 +8,7 @@
 //! | `ISSUER_PUBLIC_URL` | `http://$ISSUER_ADDR` | base URL of this service as others reach it |
 //! | `ISSUER_DID` | `did:web:` + host of `ISSUER_PUBLIC_URL` | the academy's DID |
 //! | `VERIFIER_PUBLIC_URL` | `http://127.0.0.1:8081` | base URL of the public verifier, used in QR codes |
+//! | `QR_MAX_VERSION` | `12` | highest QR version (level M) a link may need while carrying the compact form; above it the QR code contains the link alone |
 //! | `ISSUER_PLATFORM_TOKEN` | unset | bearer token of the learning platform (completions only) |
 //! | `ISSUER_STAFF_TOKEN` | unset | bearer token of academy staff (issue endpoint) |
 //! | `ISSUER_MASTER_KEY` | `$DATA_DIR/master.key` | 32-byte key (base64) that encrypts signing keys at rest |
@@ -25,6 +26,9 @@ pub struct Config {
     pub public_url: String,
     pub did: String,
     pub verifier_url: String,
+    /// Highest QR version a verification link with the compact form may
+    /// need (`credentials::compact::verification_link`).
+    pub qr_max_version: i16,
     pub platform_token: Option<String>,
     pub staff_token: Option<String>,
     pub master_key: Option<String>,
@@ -55,6 +59,7 @@ impl Config {
                 .unwrap_or_else(|| "http://127.0.0.1:8081".to_owned())
                 .trim_end_matches('/')
                 .to_owned(),
+            qr_max_version: credentials::qr::max_version_from_env()?,
             platform_token: var("ISSUER_PLATFORM_TOKEN"),
             staff_token: var("ISSUER_STAFF_TOKEN"),
             master_key: var("ISSUER_MASTER_KEY"),
@@ -70,6 +75,7 @@ impl Config {
             public_url: "http://127.0.0.1:8080".to_owned(),
             did: "did:web:127.0.0.1%3A8080".to_owned(),
             verifier_url: "http://127.0.0.1:8081".to_owned(),
+            qr_max_version: credentials::qr::MAX_COMPACT_VERSION,
             platform_token: Some("platform-test-token".to_owned()),
             staff_token: Some("staff-test-token".to_owned()),
             master_key: None,

@@ -48,6 +48,8 @@ pub enum IssueError {
     Database(#[from] sqlx::Error),
     #[error("signing failed: {0}")]
     Signing(#[from] proof::ProofError),
+    #[error("the compact form could not be made: {0}")]
+    Compact(#[from] credentials::compact::CompactError),
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> IssueError {
@@ -418,7 +420,9 @@ async fn store_signed(
     now: DateTime<Utc>,
 ) -> Result<IssuedCredential, IssueError> {
     let unsigned = model::open_badge(input);
-    let signed = sign(issuer.signer, &unsigned, now)?;
+    let signed = Value::Object(sign(issuer.signer, &unsigned, now)?);
+    let compact =
+        credentials::compact::sign(&signed, &issuer.signer.key, &issuer.signer.method_id())?;
     let issued = IssuedCredential {
         id: input.id.urn().to_string(),
         kind: kind.to_owned(),
@@ -433,7 +437,7 @@ async fn store_signed(
     .bind(member_id)
     .bind(kind)
     .bind(achievement_id)
-    .bind(Value::Object(signed).to_string())
+    .bind(signed.to_string())
     .bind(datetime::format(now))
     .bind(input.valid_until.map(datetime::format))
     .bind(&issued.share_token)
@@ -451,8 +455,28 @@ async fn store_signed(
         now,
     )
     .await?;
+    store_compact(&mut **tx, &issued.id, &compact, now).await?;
     tracing::info!(credential = %issued.id, kind, achievement = achievement_id, member = member_id, "issued credential");
     Ok(issued)
+}
+
+/// Stores the compact form of credential `id` beside it.
+pub async fn store_compact(
+    conn: &mut db::Connection,
+    id: &str,
+    compact: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO credential_compact_forms (credential_id, compact, created_at)
+         VALUES ($1, $2, $3)",
+    )
+    .bind(id)
+    .bind(compact)
+    .bind(datetime::format(now))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Signs a credential with the current key (`eddsa-rdfc-2022`).

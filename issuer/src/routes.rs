@@ -54,6 +54,10 @@ impl IntoResponse for IssueError {
                 tracing::error!(%error, "signing failed");
                 ApiProblem::internal().into_response()
             }
+            IssueError::Compact(error) => {
+                tracing::error!(%error, "the compact form could not be made");
+                ApiProblem::internal().into_response()
+            }
         }
     }
 }
@@ -254,7 +258,16 @@ async fn issue_credential(
         ));
     }
 
-    let inserted = store_custom(&state, &id, &signed, now).await;
+    // A credential without the dates or names the summary needs gets no
+    // compact form, so its QR code carries the link alone.
+    let compact = credentials::compact::sign(
+        &Value::Object(signed.clone()),
+        &state.signer.key,
+        &state.signer.method_id(),
+    )
+    .map_err(|error| tracing::info!(credential = %id, %error, "issued without a compact form"))
+    .ok();
+    let inserted = store_custom(&state, &id, &signed, compact.as_deref(), now).await;
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -291,17 +304,33 @@ async fn staff_credential(
     json_document(&document)
 }
 
-async fn load_shared(state: &AppState, token: &str) -> Result<(String, String), ApiProblem> {
+/// A shared credential: its document, share token and compact form.
+struct Shared {
+    document: String,
+    token: String,
+    compact: Option<String>,
+}
+
+async fn load_shared(state: &AppState, token: &str) -> Result<Shared, ApiProblem> {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiProblem::not_found("no shared credential has this link"));
     }
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT document, share_token FROM credentials WHERE share_token = $1")
-            .bind(token)
-            .fetch_optional(&state.db)
-            .await
-            .map_err(internal)?;
-    row.ok_or_else(|| ApiProblem::not_found("no shared credential has this link"))
+    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT c.document, c.share_token, f.compact FROM credentials c
+         LEFT JOIN credential_compact_forms f ON f.credential_id = c.id
+         WHERE c.share_token = $1",
+    )
+    .bind(token)
+    .fetch_optional(&state.db)
+    .await
+    .map_err(internal)?;
+    let (document, token, compact) =
+        row.ok_or_else(|| ApiProblem::not_found("no shared credential has this link"))?;
+    Ok(Shared {
+        document,
+        token,
+        compact,
+    })
 }
 
 /// The signed credential behind a public verification link.
@@ -309,22 +338,26 @@ async fn public_credential(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiProblem> {
-    let (document, _) = load_shared(&state, &token).await?;
-    json_document(&document)
+    json_document(&load_shared(&state, &token).await?.document)
 }
 
-/// The link a credential's QR code opens: its page on the public verifier.
-pub fn verification_link(verifier_url: &str, share_token: &str) -> String {
-    format!("{verifier_url}/v/{share_token}")
+/// Builds the link a credential's QR code opens: its page on the public verifier,
+/// with the compact form in the fragment when the code stays small enough.
+fn verification_link(state: &AppState, shared: &Shared) -> String {
+    credentials::compact::verification_link(
+        &state.config.verifier_url,
+        &shared.token,
+        shared.compact.as_deref(),
+        state.config.qr_max_version,
+    )
 }
 
 async fn public_qr_png(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiProblem> {
-    let (_, token) = load_shared(&state, &token).await?;
-    let png =
-        qr::png(&verification_link(&state.config.verifier_url, &token), 8).map_err(internal)?;
+    let shared = load_shared(&state, &token).await?;
+    let png = qr::png(&verification_link(&state, &shared), 8).map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
@@ -332,8 +365,8 @@ async fn public_qr_svg(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiProblem> {
-    let (_, token) = load_shared(&state, &token).await?;
-    let svg = qr::svg(&verification_link(&state.config.verifier_url, &token)).map_err(internal)?;
+    let shared = load_shared(&state, &token).await?;
+    let svg = qr::svg(&verification_link(&state, &shared)).map_err(internal)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
@@ -353,6 +386,7 @@ async fn store_custom(
     state: &AppState,
     id: &str,
     signed: &Map<String, Value>,
+    compact: Option<&str>,
     now: chrono::DateTime<Utc>,
 ) -> sqlx::Result<()> {
     let mut tx = state.db.begin().await?;
@@ -366,6 +400,9 @@ async fn store_custom(
     .bind(issuance::share_token())
     .execute(&mut *tx)
     .await?;
+    if let Some(compact) = compact {
+        issuance::store_compact(&mut tx, id, compact, now).await?;
+    }
     audit::record(
         &mut tx,
         &audit::Entry {

@@ -4,7 +4,9 @@
 pub mod api;
 pub mod config;
 pub mod fetch;
+pub mod offline;
 pub mod pages;
+pub mod scan;
 
 use chrono::Utc;
 use credentials::i18n::Translations;
@@ -39,6 +41,8 @@ pub struct VerifierState {
     pub fetcher: Fetcher,
     /// Verifications running at once; more wait for a free slot.
     pub slots: Arc<tokio::sync::Semaphore>,
+    /// Status lists named by trusted credentials, kept for the offline bundle.
+    pub status_lists: Arc<offline::StatusLists>,
 }
 
 /// How long a request waits for a verification slot before it gets 503.
@@ -82,6 +86,7 @@ impl VerifierState {
             translations: Arc::new(translations()?),
             fetcher,
             slots: Arc::new(tokio::sync::Semaphore::new(verification_slots())),
+            status_lists: Arc::default(),
         })
     }
 
@@ -250,14 +255,17 @@ fn verification_slots() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
+/// The translation files, by language, as embedded in the binary.
+pub const TRANSLATION_SOURCES: &[(&str, &str)] = &[
+    ("ar", include_str!("../i18n/ar.json")),
+    ("fr", include_str!("../i18n/fr.json")),
+    ("zgh", include_str!("../i18n/zgh.json")),
+    ("en", include_str!("../i18n/en.json")),
+];
+
 /// The verifier's texts in its four languages.
 pub fn translations() -> Result<Translations, serde_json::Error> {
-    Translations::from_sources(&[
-        ("ar", include_str!("../i18n/ar.json")),
-        ("fr", include_str!("../i18n/fr.json")),
-        ("zgh", include_str!("../i18n/zgh.json")),
-        ("en", include_str!("../i18n/en.json")),
-    ])
+    Translations::from_sources(TRANSLATION_SOURCES)
 }
 
 /// Reads the trusted issuer file.
@@ -275,6 +283,8 @@ pub fn read_trust_file(path: &std::path::Path) -> anyhow::Result<Vec<TrustEntry>
 pub fn router(state: VerifierState) -> axum::Router {
     api::router()
         .merge(pages::router())
+        .merge(scan::router())
+        .merge(offline::router())
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
                 axum::http::header::X_CONTENT_TYPE_OPTIONS,

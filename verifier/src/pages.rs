@@ -25,6 +25,7 @@ pub fn router() -> Router<VerifierState> {
         .route("/", get(home))
         .route("/check", post(check))
         .route("/v/{token}", get(shared))
+        .route("/offline", get(offline_shell))
         .route("/health", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(
             MAX_UPLOAD_BYTES + 4096,
@@ -32,12 +33,12 @@ pub fn router() -> Router<VerifierState> {
 }
 
 #[derive(Deserialize, Default)]
-pub struct LanguageQuery {
+pub(crate) struct LanguageQuery {
     lang: Option<String>,
 }
 
 /// Picks the page language: `?lang=`, then the `lang` cookie, then the browser.
-fn language(query: &LanguageQuery, headers: &HeaderMap) -> &'static str {
+pub(crate) fn language(query: &LanguageQuery, headers: &HeaderMap) -> &'static str {
     let cookie = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
@@ -54,7 +55,7 @@ fn language(query: &LanguageQuery, headers: &HeaderMap) -> &'static str {
 }
 
 /// A rendered page, with the language cookie set when the reader chose one.
-struct Page {
+pub(crate) struct Page {
     language: &'static str,
     remember_language: bool,
     status: StatusCode,
@@ -118,6 +119,8 @@ impl Layout<'_> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{STYLE}</style>
+<link rel="manifest" href="/manifest.webmanifest">
+<script src="/static/verifier.js" defer></script>
 </head>
 <body>
 <header><p class="app">{app}</p><nav aria-label="{switch_label}">{switch}</nav></header>
@@ -157,6 +160,8 @@ input[type=file]{font:inherit;margin:.6rem 0}
 button,.button{font:inherit;background:#0b4f3c;color:#fff;border:0;border-radius:.4rem;padding:.8rem 1.2rem;min-height:48px;cursor:pointer;text-decoration:none;display:inline-block}
 .error{background:#fde4e1;border-inline-start:6px solid #b3261e;padding:.6rem 1rem}
 details{margin-top:1.2rem;font-size:.9rem}
+.note{background:#fff;border-inline-start:6px solid #1e7b3a;padding:.6rem 1rem}
+video{width:100%;max-width:30rem;display:block}
 ";
 
 async fn home(
@@ -179,6 +184,57 @@ async fn home(
     }
 }
 
+/// The home page with one sentence saying what went wrong.
+pub(crate) fn home_with_error(state: &VerifierState, language: &'static str, key: &str) -> Page {
+    let layout = Layout {
+        state,
+        language,
+        path: "/",
+    };
+    Page {
+        language,
+        remember_language: false,
+        status: StatusCode::BAD_REQUEST,
+        body: layout.render(&layout.t("home.heading"), &check_form(&layout, Some(key))),
+    }
+}
+
+/// `GET /offline`: the page the service worker shows for `/v/{token}` when
+/// the phone has no connection. Its script checks the link's compact form
+/// against the offline bundle and fills in the verdict.
+async fn offline_shell(
+    State(state): State<VerifierState>,
+    Query(query): Query<LanguageQuery>,
+    headers: HeaderMap,
+) -> Page {
+    let language = language(&query, &headers);
+    let layout = Layout {
+        state: &state,
+        language,
+        path: "/",
+    };
+    // The texts of this language travel with the page, for a phone that
+    // has the page but not yet the bundle. `<` is escaped so that no text
+    // can close the script element.
+    let texts = crate::TRANSLATION_SOURCES
+        .iter()
+        .find(|(code, _)| *code == language)
+        .map(|(_, source)| source.replace('<', "\\u003c"))
+        .unwrap_or_default();
+    let content = format!(
+        "<script type=\"application/json\" id=\"page-texts\">{texts}</script><div id=\"offline-verdict\"><section class=\"verdict unknown\" role=\"status\"><div class=\"symbol\" aria-hidden=\"true\">?</div><h1>{}</h1><p>{}</p></section></div><p><a class=\"button\" href=\"/\">{}</a></p>",
+        layout.t("offline.checking"),
+        layout.t("offline.needs_script"),
+        layout.t("action.check_another"),
+    );
+    Page {
+        language,
+        remember_language: false,
+        status: StatusCode::OK,
+        body: layout.render(&layout.t("offline.checking"), &content),
+    }
+}
+
 fn check_form(layout: &Layout<'_>, error: Option<&str>) -> String {
     let error = error
         .map(|key| format!("<p class=\"error\" role=\"alert\">{}</p>", layout.t(key)))
@@ -193,12 +249,29 @@ fn check_form(layout: &Layout<'_>, error: Option<&str>) -> String {
 <p><label for="file">{file}</label><br>
 <input id="file" name="file" type="file" accept=".json,application/json,application/ld+json,application/vc+ld+json"></p>
 <p><button type="submit">{submit}</button></p>
-</form>"#,
+</form>
+<section id="scan" aria-labelledby="scan-heading">
+<h2 id="scan-heading">{scan_heading}</h2>
+<div id="camera" hidden data-looking="{scan_looking}" data-no-camera="{scan_no_camera}" data-not-link="{scan_not_link}"><p><button type="button" id="scan-start">{scan_start}</button></p>
+<video id="scan-video" muted playsinline hidden></video><p id="scan-status" role="status"></p></div>
+<form method="post" action="/scan/photo?lang={lang}" enctype="multipart/form-data">
+<p><label for="photo">{photo}</label><br>
+<input id="photo" name="photo" type="file" accept="image/jpeg,image/png" capture="environment"></p>
+<p><button type="submit">{photo_submit}</button></p>
+</form>
+</section>"#,
         heading = layout.t("home.heading"),
         intro = layout.t("home.intro"),
         paste = layout.t("home.paste_label"),
         file = layout.t("home.file_label"),
         submit = layout.t("home.submit"),
+        scan_heading = layout.t("scan.heading"),
+        scan_start = layout.t("scan.start"),
+        scan_looking = layout.t("scan.looking"),
+        scan_no_camera = layout.t("scan.no_camera"),
+        scan_not_link = layout.t("scan.photo_not_link"),
+        photo = layout.t("scan.photo_label"),
+        photo_submit = layout.t("scan.photo_submit"),
         lang = layout.language,
     )
 }
@@ -290,13 +363,13 @@ async fn run_verification(state: &VerifierState, credential: Value) -> Option<Re
 }
 
 /// Result of fetching a shared credential from its issuer.
-enum Fetched {
+pub(crate) enum Fetched {
     Found(Value),
     NotFound,
     Unreachable,
 }
 
-async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
+pub(crate) async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Fetched::NotFound;
     }
@@ -348,12 +421,28 @@ async fn shared(
     let remember_language = query.lang.is_some();
     match fetch_shared(&state, &token).await {
         Fetched::Found(credential) => {
-            let report = run_verification(&state, credential).await;
+            let report = run_verification(&state, credential.clone()).await;
+            let outcome = report.as_ref().map(|report| report.outcome);
+            if matches!(
+                outcome,
+                Some(Outcome::Genuine | Outcome::Expired | Outcome::NotYetValid)
+            ) {
+                state.status_lists.note(&state, &credential);
+            }
+            // The page's script checks the link's compact form, when there
+            // is one, and writes the result here.
+            let content = format!(
+                "<p id=\"compact-check\" role=\"status\" hidden data-token=\"{}\" data-match=\"{}\" data-mismatch=\"{}\"></p>{}",
+                escape_html(&token),
+                layout.t("compact.match"),
+                layout.t("compact.mismatch"),
+                verdict(&layout, report.as_ref())
+            );
             Page {
                 language,
                 remember_language,
                 status: StatusCode::OK,
-                body: layout.render(&verdict_title(&layout, report.as_ref()), &verdict(&layout, report.as_ref())),
+                body: layout.render(&verdict_title(&layout, report.as_ref()), &content),
             }
         }
         Fetched::NotFound => Page {

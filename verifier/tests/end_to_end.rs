@@ -25,6 +25,11 @@ fn repo_file(path: &str) -> std::path::PathBuf {
 
 /// Starts an issuer on a loopback port and a verifier that trusts it.
 async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+/// Like [`world`], with the issuer's configuration changed by `adjust`.
+async fn world_with(adjust: impl FnOnce(&mut Config)) -> World {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -32,6 +37,7 @@ async fn world() -> World {
     let issuer_url = format!("http://{}", listener.local_addr().expect("addr"));
     let mut config = Config::for_tests(dir.path().to_path_buf());
     config.public_url = issuer_url.clone();
+    adjust(&mut config);
     let issuer = AppState::open(config).await.expect("issuer");
     catalogue::load_files(
         &issuer.db,
@@ -597,4 +603,260 @@ async fn busy_verifier_answers_503() {
             .and_then(|v| v.to_str().ok()),
         Some("5")
     );
+}
+
+/// Returns the compact form the issuer stored for credential `id`.
+async fn stored_compact(world: &World, id: &str) -> String {
+    sqlx::query_scalar("SELECT compact FROM credential_compact_forms WHERE credential_id = $1")
+        .bind(id)
+        .fetch_one(&world.issuer.db)
+        .await
+        .expect("compact form stored with the credential")
+}
+
+fn decode_qr(png: &[u8]) -> String {
+    let image = image::load_from_memory(png).expect("png").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "QR codes found");
+    grids[0].decode().expect("decode").1
+}
+
+async fn qr_link(world: &World, token: &str) -> String {
+    let png = reqwest::get(format!(
+        "{}/public/credentials/{token}/qr.png",
+        world.issuer_url
+    ))
+    .await
+    .expect("qr")
+    .bytes()
+    .await
+    .expect("bytes");
+    decode_qr(&png)
+}
+
+#[tokio::test]
+async fn compact_form_checked_against_credential() {
+    let world = world().await;
+    let first = world
+        .complete("m-0004", "fin-bookkeeping", "2026-11-10")
+        .await;
+    let second = world
+        .complete("m-0005", "fin-bookkeeping", "2026-11-10")
+        .await;
+    let token = first["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    let compact = stored_compact(
+        &world,
+        first["module_credential"]["id"].as_str().expect("id"),
+    )
+    .await;
+    let other = stored_compact(
+        &world,
+        second["module_credential"]["id"].as_str().expect("id"),
+    )
+    .await;
+    assert_eq!(compact.split('.').count(), 3);
+
+    let uri = format!("/v/{token}/compact");
+    let (status, _, body) = world.post_json(&uri, json!({"compact": compact})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result"], "match", "{body}");
+
+    // Another member's genuine compact form behind this link.
+    let (_, _, body) = world.post_json(&uri, json!({"compact": other})).await;
+    assert_eq!(body["result"], "mismatch", "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("jti")),
+        "{body}"
+    );
+
+    // One character of the signature changed.
+    let position = compact.len() - 2;
+    let replacement = if &compact[position..position + 1] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    let mut tampered = compact.clone();
+    tampered.replace_range(position..position + 1, replacement);
+    let (_, _, body) = world.post_json(&uri, json!({"compact": tampered})).await;
+    assert_eq!(body["result"], "mismatch", "{body}");
+
+    let (_, _, body) = world
+        .post_json(
+            "/v/0123456789abcdef0123456789abcdef/compact",
+            json!({"compact": compact}),
+        )
+        .await;
+    assert_eq!(body["result"], "unavailable", "{body}");
+    let (status, _, _) = world.post_json(&uri, json!({"other": 1})).await;
+    assert!(status.is_client_error(), "{status}");
+}
+
+#[tokio::test]
+async fn qr_carries_compact_form_when_allowed() {
+    let world = world_with(|config| config.qr_max_version = 40).await;
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let token = issued["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    let id = issued["module_credential"]["id"].as_str().expect("id");
+    let link = qr_link(&world, token).await;
+    let (path, fragment) = link.split_once('#').expect("the link carries a fragment");
+    assert_eq!(path, format!("http://127.0.0.1:8081/v/{token}"));
+    assert_eq!(fragment, stored_compact(&world, id).await);
+
+    let credential = world.credential(id).await;
+    let trust: Vec<TrustEntry> =
+        serde_json::from_value(issuer::trust_file(&world.issuer).await.expect("trust"))
+            .expect("entries");
+    let state = VerifierState::new(trust).expect("state");
+    let checked = credentials::compact::verify(
+        fragment,
+        &state.verifier.resolver,
+        &state.verifier.trusted,
+        chrono::Utc::now(),
+        Some(&credential),
+    )
+    .expect("the QR code's compact form verifies");
+    assert_eq!(checked.claims.jti, id);
+    assert!(checked
+        .claims
+        .n
+        .iter()
+        .any(|name| name == "Fatima Ait Baha"));
+}
+
+#[tokio::test]
+async fn qr_falls_back_to_plain_link() {
+    // The default limit, version 12, is too small for a compact form.
+    let world = world().await;
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let token = issued["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    assert_eq!(
+        qr_link(&world, token).await,
+        format!("http://127.0.0.1:8081/v/{token}")
+    );
+}
+
+#[tokio::test]
+async fn offline_bundle_has_trusted_keys() {
+    let world = world().await;
+    let (status, text) = world.get("/offline/bundle.json", "en").await;
+    assert_eq!(status, StatusCode::OK);
+    let bundle: Value = serde_json::from_str(&text).expect("json");
+    let issuer = &bundle["issuers"][0];
+    assert_eq!(issuer["id"], world.issuer.config.did.as_str());
+    assert_eq!(issuer["name"]["fr"], "Académie TaaWounYa");
+    assert_eq!(issuer["credentials_url"], world.issuer_url.as_str());
+    let key = &issuer["keys"][0];
+    assert_eq!(key["kid"], world.issuer.signer.method_id().as_str());
+    assert_eq!(key["jwk"]["kty"], "OKP");
+    assert_eq!(key["jwk"]["crv"], "Ed25519");
+    use base64::Engine;
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(world.issuer.signer.key.verifying_key().as_bytes());
+    assert_eq!(key["jwk"]["x"], x.as_str());
+    assert!(
+        key["jwk"].get("d").is_none(),
+        "the bundle leaks a private key"
+    );
+    for language in ["ar", "fr", "zgh", "en"] {
+        assert!(
+            bundle["texts"][language]["verdict.genuine"].is_string(),
+            "{language}"
+        );
+    }
+    assert!(bundle["status_lists"].as_array().is_some());
+    assert!(bundle["generated_at"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn photo_of_qr_redirects_to_page() {
+    let world = world_with(|config| config.qr_max_version = 40).await;
+    let issued = world
+        .complete("m-0001", "gov-law-112-12", "2026-10-01")
+        .await;
+    let token = issued["module_credential"]["share_token"]
+        .as_str()
+        .expect("token");
+    let png = reqwest::get(format!(
+        "{}/public/credentials/{token}/qr.png",
+        world.issuer_url
+    ))
+    .await
+    .expect("qr")
+    .bytes()
+    .await
+    .expect("bytes");
+    let boundary = "photo-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"qr.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&png);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::post("/scan/photo?lang=en")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request");
+    let response = world
+        .verifier
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .expect("location");
+    let id = issued["module_credential"]["id"].as_str().expect("id");
+    assert_eq!(
+        location,
+        format!("/v/{token}#{}", stored_compact(&world, id).await)
+    );
+
+    // Not a photo at all: the home page with one sentence.
+    let request = Request::post("/scan/photo?lang=en")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.txt\"\r\n\r\nhello\r\n--{boundary}--\r\n"
+        )))
+        .expect("request");
+    let (status, _, page) = world.send(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("This file is not a photo."), "{page}");
+}
+
+#[tokio::test]
+async fn offline_page_and_assets_are_served() {
+    let world = world().await;
+    let (status, page) = world.get("/offline?lang=ar", "en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(page.contains("id=\"offline-verdict\""));
+    assert!(page.contains("id=\"page-texts\""));
+    for (path, content_type) in [
+        ("/sw.js", "text/javascript; charset=utf-8"),
+        ("/static/verifier.js", "text/javascript; charset=utf-8"),
+        ("/static/vendor/jsQR.js", "text/javascript; charset=utf-8"),
+        ("/manifest.webmanifest", "application/manifest+json"),
+    ] {
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        let (status, actual, body) = world.send(request).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(actual, content_type, "{path}");
+        assert!(!body.is_empty(), "{path}");
+    }
 }

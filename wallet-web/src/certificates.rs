@@ -89,8 +89,8 @@ pub async fn qr_svg(
     SignedIn(member): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WalletError> {
-    let (_, share_token) = owned_credential(&state, member.as_ref(), &id).await?;
-    let svg = qr::svg(&verification_link(&state, &share_token)).map_err(anyhow::Error::from)?;
+    let link = owned_link(&state, member.as_ref(), &id).await?;
+    let svg = qr::svg(&link).map_err(anyhow::Error::from)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
@@ -101,19 +101,31 @@ pub async fn qr_png(
     SignedIn(member): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, WalletError> {
-    let (_, share_token) = owned_credential(&state, member.as_ref(), &id).await?;
-    let png = qr::png(
-        &verification_link(&state, &share_token),
-        QR_PNG_MODULE_PIXELS,
-    )
-    .map_err(anyhow::Error::from)?;
+    let link = owned_link(&state, member.as_ref(), &id).await?;
+    let png = qr::png(&link, QR_PNG_MODULE_PIXELS).map_err(anyhow::Error::from)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
-/// Builds the link of the public verifier page that a credential's QR
-/// code opens.
-fn verification_link(state: &WalletState, share_token: &str) -> String {
-    format!("{}/v/{share_token}", state.config.verifier_url)
+/// Builds the link of the public verifier page that the QR code of
+/// credential `id` opens, with its compact form when the code stays small
+/// enough, if `member` owns the credential.
+async fn owned_link(
+    state: &WalletState,
+    member: Option<&Member>,
+    id: &str,
+) -> Result<String, WalletError> {
+    let (_, share_token) = owned_credential(state, member, id).await?;
+    let compact: Option<(String,)> =
+        sqlx::query_as("SELECT compact FROM credential_compact_forms WHERE credential_id = $1")
+            .bind(id)
+            .fetch_optional(&state.db)
+            .await?;
+    Ok(credentials::compact::verification_link(
+        &state.config.verifier_url,
+        &share_token,
+        compact.as_ref().map(|(compact,)| compact.as_str()),
+        state.config.qr_max_version,
+    ))
 }
 
 /// Loads the document and share token of credential `id` if `member`

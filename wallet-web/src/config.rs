@@ -6,6 +6,7 @@
 //! | `DATA_DIR` | `./data` | folder of the SQLite file and of the development outbox |
 //! | `DATABASE_URL` | `sqlite://$DATA_DIR/academy.db` | database, the same one the issuer writes |
 //! | `VERIFIER_PUBLIC_URL` | `http://127.0.0.1:8081` | base URL of the public verifier, used in QR codes |
+//! | `QR_MAX_VERSION` | `12` | highest QR version (level M) a link may need while carrying the compact form; above it the QR code contains the link alone |
 //! | `WALLET_SECURE_COOKIES` | `false` | adds `Secure` to cookies; production, served over HTTPS, sets `true` |
 
 use std::net::SocketAddr;
@@ -18,6 +19,9 @@ pub struct Config {
     pub database_url: String,
     /// Base URL of the public verifier, without a trailing slash.
     pub verifier_url: String,
+    /// Highest QR version a verification link with the compact form may
+    /// need (`credentials::compact::verification_link`).
+    pub qr_max_version: i16,
     /// Whether cookies carry the `Secure` attribute (HTTPS only).
     pub secure_cookies: bool,
 }
@@ -46,6 +50,7 @@ impl Config {
                 .unwrap_or_else(|| "http://127.0.0.1:8081".to_owned())
                 .trim_end_matches('/')
                 .to_owned(),
+            qr_max_version: credentials::qr::max_version_from_env()?,
             secure_cookies,
         })
     }
@@ -59,6 +64,7 @@ impl Config {
             database_url: issuer::config::test_database_url(&data_dir),
             data_dir,
             verifier_url: "http://127.0.0.1:8081".to_owned(),
+            qr_max_version: credentials::qr::MAX_COMPACT_VERSION,
             secure_cookies: false,
         }
     }

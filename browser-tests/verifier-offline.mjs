@@ -1,0 +1,333 @@
+// Browser tests of scanning and offline checking on the verifier, in
+// Debian's Chromium with a fake camera.
+//
+// Run after `cargo build -p issuer -p verifier -p wallet-web`:
+//   node browser-tests/verifier-offline.mjs
+// It starts the services on their own data folder (ports as in run.mjs),
+// issues a path credential, turns its QR code into a Y4M video that
+// Chromium's fake camera plays, and checks the verdicts online, offline
+// and from a photo. Screenshots go to browser-tests/screenshots/.
+
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Browser, describeViolations, PHONE_VIEWPORT, severeViolations } from './lib/browser.mjs';
+import { Services, URLS } from './lib/services.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(HERE);
+const SCREENSHOTS = join(HERE, 'screenshots');
+
+const MEMBER = { id: 'm-0002', nameLatin: 'Khadija Oubella', nameArabic: 'خديجة أوبلا' };
+const PATH_ID = 'path-finance';
+const PATH_MODULES = ['fin-bookkeeping', 'fin-annual-accounts', 'fin-finance-microcredit'];
+
+// The compact form of a realistic certificate needs a larger QR code than
+// the default limit (docs/compact-form.md), so these tests raise it.
+const QR_MAX_VERSION = '25';
+
+const RUN_TIMEOUT_MS = 150_000;
+const CHECK_TIMEOUT_MS = 40_000;
+
+// Frame of the fake camera video, in pixels (even numbers, as YUV 4:2:0
+// requires), and the side of the QR code drawn in it.
+const FRAME = { width: 960, height: 720, code: 640 };
+
+const services = new Services(ROOT, { QR_MAX_VERSION });
+let browser;
+let workDir;
+let anyCheckFailed = false;
+const issued = { shareToken: '', qrPng: null, link: '' };
+const texts = {};
+
+const watchdog = setTimeout(() => {
+  console.error(`verifier offline tests timed out after ${RUN_TIMEOUT_MS} ms. Stopping the services.`);
+  services.killNow();
+  process.exit(1);
+}, RUN_TIMEOUT_MS);
+watchdog.unref();
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    services.killNow();
+    if (services.dataDir) rmSync(services.dataDir, { recursive: true, force: true });
+    process.exit(128 + constants.signals[signal]);
+  });
+}
+process.on('exit', () => services.killNow());
+
+/**
+ * Writes a Y4M (YUV4MPEG2, 4:2:0) video of one grey frame with the QR
+ * code PNG in its middle, scaled by nearest neighbour. Chromium decodes
+ * the PNG, so no image library is needed here.
+ */
+async function writeCameraVideo(page, png, path) {
+  const luma = await page.evaluate(
+    async ({ base64, frame }) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = frame.width;
+      canvas.height = frame.height;
+      const context = canvas.getContext('2d');
+      context.fillStyle = '#c8c8c8';
+      context.fillRect(0, 0, frame.width, frame.height);
+      context.imageSmoothingEnabled = false;
+      const left = (frame.width - frame.code) / 2;
+      const top = (frame.height - frame.code) / 2;
+      context.drawImage(image, left, top, frame.code, frame.code);
+      const { data } = context.getImageData(0, 0, frame.width, frame.height);
+      const grey = new Array(frame.width * frame.height);
+      for (let i = 0; i < grey.length; i += 1) grey[i] = data[i * 4];
+      return grey;
+    },
+    { base64: png.toString('base64'), frame: FRAME },
+  );
+  const header = Buffer.from(`YUV4MPEG2 W${FRAME.width} H${FRAME.height} F10:1 Ip A1:1 C420jpeg\n`);
+  const chroma = Buffer.alloc((FRAME.width / 2) * (FRAME.height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), Buffer.from(luma), chroma]);
+  await writeFile(path, Buffer.concat([header, frame, frame]));
+}
+
+async function prepare() {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  for (const language of ['ar', 'fr', 'en']) {
+    texts[language] = JSON.parse(await readFile(join(ROOT, `verifier/i18n/${language}.json`), 'utf8'));
+  }
+  await services.start();
+  const today = new Date().toISOString().slice(0, 10);
+  let outcome;
+  for (const module of PATH_MODULES) outcome = await services.reportCompletion(MEMBER.id, module, today);
+  const path = outcome.path_credentials.find((credential) => credential.achievement_id === PATH_ID);
+  assert.ok(path, `no ${PATH_ID} credential: ${JSON.stringify(outcome)}`);
+  issued.shareToken = path.share_token;
+  const response = await fetch(`${URLS.issuer}/public/credentials/${issued.shareToken}/qr.png`);
+  assert.equal(response.status, 200, 'GET qr.png');
+  issued.qrPng = Buffer.from(await response.arrayBuffer());
+
+  workDir = await mkdtemp(join(tmpdir(), 'taawounya-camera-'));
+  const video = join(workDir, 'qr.y4m');
+  const plain = await Browser.launch();
+  const page = await plain.newPage();
+  await writeCameraVideo(page, issued.qrPng, video);
+  await plain.close();
+
+  browser = await Browser.launch({
+    extraFlags: [
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-video-capture=${video}`,
+    ],
+  });
+}
+
+before(
+  async () => {
+    try {
+      await prepare();
+    } catch (error) {
+      anyCheckFailed = true;
+      throw error;
+    }
+  },
+  { timeout: 90_000 },
+);
+
+after(async () => {
+  await browser?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+  if (anyCheckFailed && services.dataDir) {
+    for (const name of ['issuer', 'verifier']) {
+      console.error(`--- last lines of the ${name} log ---\n${await services.logTail(name)}`);
+    }
+  }
+  await services.stop({ keep: anyCheckFailed });
+});
+
+function check(name, body) {
+  test(name, { timeout: CHECK_TIMEOUT_MS }, async (t) => {
+    try {
+      await body(t);
+    } catch (error) {
+      anyCheckFailed = true;
+      throw error;
+    }
+  });
+}
+
+/**
+ * Opens a page in a fresh context that may use the camera. No request
+ * routing is set: it would stand between the page and its service
+ * worker. The browser's host resolver rule keeps traffic on loopback.
+ */
+async function cameraPage() {
+  const context = await browser.browser.newContext({ viewport: PHONE_VIEWPORT, locale: 'en-US' });
+  context.setDefaultTimeout(15_000);
+  await context.grantPermissions(['camera'], { origin: URLS.verifier });
+  return context.newPage();
+}
+
+/** Visits the home page online and waits until the service worker controls it. */
+async function firstVisit(page, language = 'en') {
+  await page.goto(`${URLS.verifier}/?lang=${language}`);
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    }
+  });
+}
+
+async function verdictOf(page) {
+  const verdict = page.locator('section.verdict').first();
+  await verdict.waitFor();
+  return { className: await verdict.getAttribute('class'), title: (await verdict.locator('h1').textContent()).trim() };
+}
+
+/** Scans the fake camera from the home page and waits for the verdict page. */
+async function scanWithCamera(page) {
+  await page.locator('#scan-start').click();
+  await page.waitForURL((url) => url.pathname === `/v/${issued.shareToken}`, { timeout: 20_000 });
+}
+
+check('camera scan online: genuine and summary matches', async () => {
+  const page = await cameraPage();
+  await firstVisit(page);
+  await scanWithCamera(page);
+  issued.link = page.url();
+  const compact = new URL(issued.link).hash.slice(1);
+  assert.equal(compact.split('.').length, 3, `the scanned link carries no compact form: ${issued.link}`);
+  assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.en['verdict.genuine'] });
+  const summary = page.locator('#compact-check');
+  await summary.waitFor({ state: 'visible' });
+  assert.equal((await summary.textContent()).trim(), texts.en['compact.match']);
+  await page.screenshot({ path: join(SCREENSHOTS, 'verifier-scan-online-en.png') });
+  await page.context().close();
+});
+
+check('camera scan offline: offline verdict', async () => {
+  const page = await cameraPage();
+  await firstVisit(page);
+  await page.context().setOffline(true);
+  await page.goto(`${URLS.verifier}/?lang=en`);
+  await scanWithCamera(page);
+  assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.en['verdict.genuine'] });
+  assert.equal((await page.locator('p.note').textContent()).trim(), texts.en['offline.notice']);
+  const name = page.locator('dd bdi', { hasText: MEMBER.nameLatin });
+  assert.equal(await name.count(), 1, `no <bdi> holds ${MEMBER.nameLatin}`);
+  const dataAge = (await page.locator('p.data-age').textContent()).trim();
+  assert.match(dataAge, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/, 'the page does not say how old its data is');
+  // No status list is named by this credential, or none was kept yet.
+  const statusAge = (await page.locator('p.status-age').textContent()).trim();
+  assert.ok(statusAge.length > 0, 'the page says nothing about the status');
+  await page.screenshot({ path: join(SCREENSHOTS, 'verifier-scan-offline-en.png') });
+  await page.context().close();
+});
+
+check('offline in Arabic: right to left', async () => {
+  assert.ok(issued.link, 'the online scan did not run');
+  const page = await cameraPage();
+  await firstVisit(page, 'ar');
+  await page.context().setOffline(true);
+  const url = new URL(issued.link);
+  url.search = '?lang=ar';
+  await page.goto(url.toString());
+  assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.ar['verdict.genuine'] });
+  const attributes = await page.evaluate(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir }));
+  assert.deepEqual(attributes, { lang: 'ar', dir: 'rtl' });
+  const latin = page.locator('dd bdi', { hasText: MEMBER.nameLatin });
+  assert.equal(await latin.count(), 1);
+  assert.ok(await latin.isVisible());
+  await page.screenshot({ path: join(SCREENSHOTS, 'verifier-offline-ar.png') });
+  await page.context().close();
+});
+
+check('altered compact form: rejected online and offline', async () => {
+  assert.ok(issued.link, 'the online scan did not run');
+  const url = new URL(issued.link);
+  const [header, payload, signature] = url.hash.slice(1).split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  claims.n = claims.n.map((name) => name.replace(MEMBER.nameLatin, 'Someone Else'));
+  url.hash = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+
+  const page = await cameraPage();
+  await page.goto(url.toString());
+  const summary = page.locator('#compact-check');
+  await summary.waitFor({ state: 'visible' });
+  assert.equal((await summary.textContent()).trim(), texts.en['compact.mismatch']);
+
+  await firstVisit(page);
+  await page.context().setOffline(true);
+  await page.goto(url.toString());
+  assert.deepEqual(await verdictOf(page), { className: 'verdict bad', title: texts.en['verdict.altered'] });
+  assert.equal(await page.locator('bdi', { hasText: 'Someone Else' }).count(), 0, 'an altered name is shown');
+  await page.screenshot({ path: join(SCREENSHOTS, 'verifier-altered-offline-en.png') });
+  await page.context().close();
+});
+
+check('photo upload: decoded on the server', async () => {
+  const page = await cameraPage();
+  await page.goto(`${URLS.verifier}/?lang=en`);
+  await page.locator('#photo').setInputFiles({ name: 'certificate.png', mimeType: 'image/png', buffer: issued.qrPng });
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === `/v/${issued.shareToken}`),
+    page.locator('form[action^="/scan/photo"] button[type=submit]').click(),
+  ]);
+  assert.equal(new URL(page.url()).hash.slice(1).split('.').length, 3, 'the redirect lost the compact form');
+  assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.en['verdict.genuine'] });
+
+  // A file that is not a photo gets one plain sentence.
+  await page.goto(`${URLS.verifier}/?lang=fr`);
+  const blank = Buffer.from('not a photo\n');
+  await page.locator('#photo').setInputFiles({ name: 'note.png', mimeType: 'image/png', buffer: blank });
+  await page.locator('form[action^="/scan/photo"] button[type=submit]').click();
+  await page.locator('main p.error[role=alert]').waitFor();
+  assert.equal((await page.locator('main p.error[role=alert]').textContent()).trim(), texts.fr['scan.photo_not_image']);
+  await page.context().close();
+});
+
+check('first visit transfer on a phone', async (t) => {
+  const page = await cameraPage();
+  const session = await page.context().newCDPSession(page);
+  await session.send('Network.enable');
+  let bytes = 0;
+  session.on('Network.loadingFinished', (event) => {
+    bytes += event.encodedDataLength;
+  });
+  await firstVisit(page);
+  // What the service worker keeps, fetched by itself (not seen above).
+  const kept = ['/offline', '/offline/bundle.json', '/sw.js', '/static/vendor/jsQR.js'];
+  const sizes = {};
+  for (const path of kept) sizes[path] = (await (await fetch(`${URLS.verifier}${path}`)).arrayBuffer()).byteLength;
+  t.diagnostic(`first visit: page and script ${bytes} bytes; kept by the service worker: ${JSON.stringify(sizes)}`);
+  assert.ok(bytes > 0 && bytes < 60_000, `the home page transfers ${bytes} bytes`);
+  await page.context().close();
+});
+
+for (const [label, path, offline] of [
+  ['home with scan', '/?lang=en', false],
+  ['offline verdict (ar)', null, true],
+]) {
+  check(`axe: ${label}`, async (t) => {
+    const page = await cameraPage();
+    await firstVisit(page);
+    if (offline) {
+      assert.ok(issued.link, 'the online scan did not run');
+      await page.context().setOffline(true);
+      const url = new URL(issued.link);
+      url.search = '?lang=ar';
+      await page.goto(url.toString());
+      await page.locator('section.verdict.good').waitFor();
+    } else {
+      await page.goto(`${URLS.verifier}${path}`);
+    }
+    const severe = await severeViolations(page, label, (line) => t.diagnostic(line));
+    assert.equal(severe.length, 0, `serious or critical violations on ${label}:\n${describeViolations(severe)}`);
+    await page.context().close();
+  });
+}
