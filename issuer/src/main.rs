@@ -53,7 +53,7 @@ enum KeysCommand {
     /// signed, which no longer verify. ID must not be the current key.
     Compromised {
         id: String,
-        /// Why the key is considered compromised, for the audit log.
+        /// The reason the key is considered compromised, for the audit log.
         #[arg(long)]
         reason: String,
     },
@@ -73,7 +73,7 @@ enum TokensCommand {
         /// A label saying who uses the token, such as "learning platform".
         #[arg(long)]
         name: String,
-        /// What the token allows; repeat for several: completions:write,
+        /// A scope the token grants; repeat for several: completions:write,
         /// credentials:issue, credentials:status, credentials:read,
         /// keys:manage.
         #[arg(long = "scope", required = true, num_args = 1..)]
@@ -137,11 +137,19 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// The audit log's name for the person running a command.
+/// Returns the audit log actor of the person running a command.
 fn cli_actor() -> String {
+    // Containers often run without USER, so `id -un` is tried next.
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
+        .ok()
+        .filter(|user| !user.is_empty())
+        .or_else(|| {
+            let output = std::process::Command::new("id").arg("-un").output().ok()?;
+            let name = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+            (output.status.success() && !name.is_empty()).then_some(name)
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
     format!("cli:{user}")
 }
 
