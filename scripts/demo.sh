@@ -52,8 +52,9 @@ TaaWounYa Academy is running (data in $DATA_DIR):
   verifier  http://$VERIFIER_ADDR
   wallet    http://$WALLET_ADDR   (sign-in codes are written to $DATA_DIR/outbox/messages.log)
 
-Learning platform token: $ISSUER_PLATFORM_TOKEN
-Staff token:             $ISSUER_STAFF_TOKEN
+Learning platform token: $ISSUER_PLATFORM_TOKEN   (bootstrap, scope completions:write)
+Staff token:             $ISSUER_STAFF_TOKEN      (bootstrap, every other scope)
+Create scoped tokens with: DATA_DIR=$DATA_DIR $bin/issuer tokens create --help
 Press Ctrl-C to stop.
 TEXT
 wait

@@ -9,8 +9,8 @@
 //! | `ISSUER_DID` | `did:web:` + host of `ISSUER_PUBLIC_URL` | the academy's DID |
 //! | `VERIFIER_PUBLIC_URL` | `http://127.0.0.1:8081` | base URL of the public verifier, used in QR codes |
 //! | `QR_MAX_VERSION` | `12` | highest QR version (level M) a link may need while carrying the compact form; above it the QR code contains the link alone |
-//! | `ISSUER_PLATFORM_TOKEN` | unset | bearer token of the learning platform (completions only) |
-//! | `ISSUER_STAFF_TOKEN` | unset | bearer token of academy staff (issue endpoint) |
+//! | `ISSUER_PLATFORM_TOKEN` | unset | bootstrap bearer token with the scope `completions:write` |
+//! | `ISSUER_STAFF_TOKEN` | unset | bootstrap bearer token with every scope but `completions:write` |
 //! | `ISSUER_MASTER_KEY` | `$DATA_DIR/master.key` | 32-byte key (base64) that encrypts signing keys at rest |
 
 use credentials::LocalizedText;
@@ -29,7 +29,10 @@ pub struct Config {
     /// Highest QR version a verification link with the compact form may
     /// need (`credentials::compact::verification_link`).
     pub qr_max_version: i16,
+    /// Bootstrap token of the learning platform; tokens created with
+    /// `issuer tokens create` work alongside it.
     pub platform_token: Option<String>,
+    /// Bootstrap token of academy staff.
     pub staff_token: Option<String>,
     pub master_key: Option<String>,
 }

@@ -8,11 +8,13 @@ pub mod db;
 pub mod import;
 pub mod issuance;
 pub mod keystore;
+pub mod reissue;
 pub mod routes;
+pub mod tokens;
 
 use config::Config;
 use credentials::{Resolver, TrustedIssuer, Verifier};
-use keystore::Signer;
+use keystore::Keystore;
 use crate::db::Pool;
 use std::sync::Arc;
 
@@ -20,32 +22,35 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: Pool,
     pub config: Arc<Config>,
-    pub signer: Arc<Signer>,
+    /// The signing keys; the current one is read again for each issuance.
+    pub keys: Arc<Keystore>,
     /// Serializes issuance in this process; see `issuance`.
     pub issuance_lock: Arc<tokio::sync::Mutex<()>>,
-    /// Checks what the issue endpoint signs against the academy's own keys.
-    pub self_verifier: Arc<Verifier>,
 }
 
 impl AppState {
-    /// Opens the database, applies migrations and loads the signing key,
-    /// creating it on first start.
+    /// Opens the database, applies migrations and opens the keystore,
+    /// creating the first signing key on first start.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
         let db = db::connect(&config.database_url).await?;
         let master = keystore::master_key(config.master_key.as_deref(), &config.data_dir)?;
-        let signer = keystore::current_signer(&db, &config.did, &master).await?;
-        let self_verifier = Verifier::new(
-            self_resolver(&db, &config.did).await?,
-            vec![trusted_entry(&config)],
-        );
+        let keys = Keystore::open(db.clone(), &config.did, master).await?;
         Ok(Self {
             db,
             config: Arc::new(config),
-            signer: Arc::new(signer),
+            keys: Arc::new(keys),
             issuance_lock: Arc::new(tokio::sync::Mutex::new(())),
-            self_verifier: Arc::new(self_verifier),
         })
+    }
+
+    /// Builds a verifier that checks credentials against the academy's
+    /// DID document as stored now, so it follows key rotations.
+    pub async fn self_verifier(&self) -> anyhow::Result<Verifier> {
+        Ok(Verifier::new(
+            self_resolver(&self.db, &self.config.did).await?,
+            vec![trusted_entry(&self.config)],
+        ))
     }
 }
 

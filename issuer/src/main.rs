@@ -1,5 +1,5 @@
 use clap::{Parser, Subcommand};
-use issuer::{catalogue, config::Config, routes, AppState};
+use issuer::{catalogue, config::Config, reissue, routes, tokens, AppState};
 use std::path::PathBuf;
 
 /// TaaWounYa Academy issuer. Settings come from the environment; see the
@@ -36,6 +36,61 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Manage the academy's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage API access tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// List the signing keys and their state.
+    List,
+    /// Generate a new signing key, encrypted at rest; `activate` makes it
+    /// current.
+    Add,
+    /// Sign new credentials with key ID from now on. The previous key stays
+    /// in the DID document, so what it signed still verifies.
+    Activate { id: String },
+    /// Withdraw key ID from the DID document and list the credentials it
+    /// signed, which no longer verify. ID must not be the current key.
+    Compromised {
+        id: String,
+        /// The reason the key is considered compromised, for the audit log.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Re-issue with the current key every credential that the compromised
+    /// key ID signed. Prints the plan and changes nothing without --yes.
+    Reissue {
+        id: String,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create a token and print it once; only its hash is stored.
+    Create {
+        /// A label saying who uses the token, such as "learning platform".
+        #[arg(long)]
+        name: String,
+        /// A scope the token grants; repeat for several: completions:write,
+        /// credentials:issue, credentials:status, credentials:read,
+        /// keys:manage.
+        #[arg(long = "scope", required = true, num_args = 1..)]
+        scopes: Vec<issuer::tokens::Scope>,
+        /// Days until the token expires (1 to 3650).
+        #[arg(long)]
+        expires_in_days: i64,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke token ID: requests carrying it are rejected from now on.
+    Revoke { id: String },
 }
 
 #[tokio::main]
@@ -83,6 +138,8 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys(command) => keys_command(&state, command).await,
+        Command::Tokens(command) => tokens_command(&state, command).await,
     }
 }
 
@@ -103,9 +160,10 @@ async fn import_completions(state: &AppState, file: &std::path::Path) -> anyhow:
             "{bar:40} {pos}/{len} rows, {per_sec}, {eta} left",
         )?,
     );
-    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned()));
+    let actor = cli_actor();
+    let signer = state.keys.current_signer().await?;
     let context = issuer::issuance::IssuerContext {
-        signer: &state.signer,
+        signer: &signer,
         public_url: &state.config.public_url,
         academy_name: state.config.academy_name(),
         actor: &actor,
@@ -135,12 +193,162 @@ async fn import_completions(state: &AppState, file: &std::path::Path) -> anyhow:
     Ok(())
 }
 
+/// Returns the audit log actor of the person running a command.
+fn cli_actor() -> String {
+    // Containers often run without USER, so `id -un` is tried next.
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|user| !user.is_empty())
+        .or_else(|| {
+            let output = std::process::Command::new("id").arg("-un").output().ok()?;
+            let name = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+            (output.status.success() && !name.is_empty()).then_some(name)
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    format!("cli:{user}")
+}
+
+async fn keys_command(state: &AppState, command: KeysCommand) -> anyhow::Result<()> {
+    let keys = &state.keys;
+    let actor = cli_actor();
+    match command {
+        KeysCommand::List => {
+            for key in keys.list().await? {
+                println!(
+                    "{}\t{}\tcreated {}\t{}",
+                    key.fragment,
+                    key.state(),
+                    key.created_at,
+                    keys.method_id(&key.fragment)
+                );
+            }
+        }
+        KeysCommand::Add => {
+            let id = keys.add_key(&actor).await?;
+            println!("added key {id}; make it current with: issuer keys activate {id}");
+        }
+        KeysCommand::Activate { id } => {
+            keys.activate(&id, &actor).await?;
+            println!("key {id} now signs new credentials; earlier keys stay published");
+            println!(
+                "export the trusted issuer file again for verifiers that pin the DID document"
+            );
+        }
+        KeysCommand::Compromised { id, reason } => {
+            keys.mark_compromised(&id, &reason, &actor).await?;
+            let signed = reissue::signed_by(&state.db, keys, &id).await?;
+            println!(
+                "key {id} is withdrawn from the DID document; {} credentials it signed no longer verify:",
+                signed.len()
+            );
+            print_signed(&signed);
+            println!("re-issue them with: issuer keys reissue {id} --yes");
+        }
+        KeysCommand::Reissue { id, yes } => {
+            let signed = reissue::signed_by(&state.db, keys, &id).await?;
+            let pending: Vec<_> = signed
+                .into_iter()
+                .filter(|c| c.replaced_by.is_none())
+                .collect();
+            let current = keys.current_signer().await?;
+            println!(
+                "{} credentials signed by key {id} will be re-issued with key {}:",
+                pending.len(),
+                current.fragment
+            );
+            print_signed(&pending);
+            if !yes {
+                println!("nothing changed; run again with --yes to re-issue them");
+                return Ok(());
+            }
+            let done = reissue::reissue_all(&state.db, keys, &id, &actor).await?;
+            for reissued in &done {
+                println!(
+                    "{}\treplaced by {}\tshare token {}",
+                    reissued.old_id, reissued.new_id, reissued.share_token
+                );
+            }
+            println!("re-issued {} credentials", done.len());
+        }
+    }
+    Ok(())
+}
+
+fn print_signed(credentials: &[reissue::SignedCredential]) {
+    for credential in credentials {
+        println!(
+            "{}\t{}\t{}\tmember {}\tissued {}{}",
+            credential.id,
+            credential.kind,
+            credential.achievement_id.as_deref().unwrap_or("-"),
+            credential.member_id.as_deref().unwrap_or("-"),
+            credential.issued_at,
+            credential
+                .replaced_by
+                .as_deref()
+                .map(|new| format!("\treplaced by {new}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+async fn tokens_command(state: &AppState, command: TokensCommand) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    match command {
+        TokensCommand::Create {
+            name,
+            scopes,
+            expires_in_days,
+        } => {
+            let created = tokens::create(
+                &state.db,
+                &name,
+                &scopes,
+                expires_in_days,
+                &cli_actor(),
+                now,
+            )
+            .await?;
+            println!("token id {} expires {}", created.id, created.expires_at);
+            println!("{}", created.token);
+            eprintln!("this token is shown once; store it now");
+        }
+        TokensCommand::List => {
+            for token in tokens::list(&state.db).await? {
+                let state = match &token.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None if credentials::datetime::parse(&token.expires_at)
+                        .is_ok_and(|expires_at| expires_at <= now) =>
+                    {
+                        "expired".to_owned()
+                    }
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}\t{}\t{}\texpires {}\t{}",
+                    token.id,
+                    token.name,
+                    token.scopes.join(" "),
+                    token.expires_at,
+                    state
+                );
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            tokens::revoke(&state.db, &id, &cli_actor(), now).await?;
+            println!("token {id} is revoked");
+        }
+    }
+    Ok(())
+}
+
 async fn serve(state: AppState) -> anyhow::Result<()> {
     if state.config.platform_token.is_none() {
-        tracing::warn!("ISSUER_PLATFORM_TOKEN is not set: POST /completions rejects every request");
+        tracing::info!("ISSUER_PLATFORM_TOKEN is not set: POST /completions needs a created token");
     }
     if state.config.staff_token.is_none() {
-        tracing::warn!("ISSUER_STAFF_TOKEN is not set: staff endpoints reject every request");
+        tracing::info!("ISSUER_STAFF_TOKEN is not set: staff endpoints need a created token");
     }
     let addr = state.config.addr;
     let app = routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http());

@@ -2,6 +2,8 @@
 
 use crate::audit;
 use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
+use crate::keystore::KeyError;
+use crate::tokens::{self, Caller, Scope};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -14,6 +16,7 @@ use credentials::qr;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use std::marker::PhantomData;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -25,6 +28,8 @@ pub fn router(state: AppState) -> Router {
         .route("/completions", post(report_completion))
         .route("/credentials/issue", post(issue_credential))
         .route("/credentials/{id}", get(staff_credential))
+        .route("/keys", get(list_keys))
+        .route("/keys/{id}/activate", post(activate_key))
         .route("/public/credentials/{token}", get(public_credential))
         .route("/public/credentials/{token}/qr.png", get(public_qr_png))
         .route("/public/credentials/{token}/qr.svg", get(public_qr_svg))
@@ -62,99 +67,152 @@ impl IntoResponse for IssueError {
     }
 }
 
-/// Bearer token a request must carry.
-#[derive(Clone, Copy)]
-enum Scope {
-    Platform,
-    Staff,
-}
-
-fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<(), ApiProblem> {
-    let expected = match scope {
-        Scope::Platform => state.config.platform_token.as_deref(),
-        Scope::Staff => state.config.staff_token.as_deref(),
-    };
-    let presented = headers
+/// Finds who a request comes from: one of the tokens set in the
+/// environment, with its fixed scopes, or a stored access token. Returns
+/// `None` when the request carries no token or an unknown, expired or
+/// revoked one.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, ApiProblem> {
+    let Some(presented) = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    match (expected, presented) {
-        // Comparing digests keeps the comparison time independent of where
-        // the strings first differ.
-        (Some(expected), Some(presented))
-            if Sha256::digest(expected.as_bytes()) == Sha256::digest(presented.as_bytes()) =>
-        {
-            Ok(())
+        .and_then(|value| value.strip_prefix("Bearer "))
+    else {
+        return Ok(None);
+    };
+    // Comparing digests in constant time keeps the comparison time
+    // independent of where the tokens first differ.
+    let presented_digest = Sha256::digest(presented.as_bytes());
+    let bootstrap = [
+        (
+            state.config.platform_token.as_deref(),
+            BOOTSTRAP_PLATFORM_ACTOR,
+            &[Scope::CompletionsWrite][..],
+        ),
+        (
+            state.config.staff_token.as_deref(),
+            BOOTSTRAP_STAFF_ACTOR,
+            &Scope::STAFF[..],
+        ),
+    ];
+    for (expected, actor, scopes) in bootstrap {
+        if let Some(expected) = expected {
+            if tokens::digests_equal(&Sha256::digest(expected.as_bytes()), &presented_digest) {
+                return Ok(Some(Caller {
+                    actor: actor.to_owned(),
+                    scopes: scopes.to_vec(),
+                }));
+            }
         }
-        _ => Err(ApiProblem::unauthorized()),
     }
+    tokens::authenticate(&state.db, presented, Utc::now())
+        .await
+        .map_err(internal)
 }
 
-/// Proof that the request carries the learning platform's token. As an
+/// The audit log's name for `ISSUER_PLATFORM_TOKEN`.
+pub const BOOTSTRAP_PLATFORM_ACTOR: &str = "platform";
+/// The audit log's name for `ISSUER_STAFF_TOKEN`.
+pub const BOOTSTRAP_STAFF_ACTOR: &str = "staff";
+
+/// A scope an endpoint requires, as a type for [`Authorized`].
+pub trait RequiredScope {
+    const SCOPE: Scope;
+}
+
+macro_rules! required_scope {
+    ($($name:ident => $scope:expr),* $(,)?) => {
+        $(
+            #[doc = concat!("Requires `", stringify!($name), "`.")]
+            pub struct $name;
+            impl RequiredScope for $name {
+                const SCOPE: Scope = $scope;
+            }
+        )*
+    };
+}
+
+required_scope! {
+    CompletionsWrite => Scope::CompletionsWrite,
+    CredentialsIssue => Scope::CredentialsIssue,
+    CredentialsStatus => Scope::CredentialsStatus,
+    CredentialsRead => Scope::CredentialsRead,
+    KeysManage => Scope::KeysManage,
+}
+
+/// Proof that the request carries a valid token with scope `S`. As an
 /// extractor it runs before the body is read, so an unauthenticated
-/// request learns nothing about the body's validity.
-struct PlatformToken;
-
-/// Proof that the request carries the staff token.
-struct StaffToken;
-
-impl PlatformToken {
-    /// The audit log's name for the learning platform's token.
-    const ACTOR: &'static str = "platform";
+/// request learns nothing about the body's validity. It rejects a request
+/// with 401 when the token is missing, unknown, expired or revoked, and
+/// with 403 when the token lacks the scope.
+pub struct Authorized<S> {
+    pub caller: Caller,
+    scope: PhantomData<S>,
 }
 
-impl StaffToken {
-    /// The audit log's name for the staff token.
-    const ACTOR: &'static str = "staff";
-}
-
-impl axum::extract::FromRequestParts<AppState> for PlatformToken {
-    type Rejection = ApiProblem;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        authorize(state, &parts.headers, Scope::Platform).map(|()| Self)
+impl<S> Authorized<S> {
+    /// The audit log's name for the caller: `token:<id>`, `platform` or
+    /// `staff`.
+    pub fn actor(&self) -> &str {
+        &self.caller.actor
     }
 }
 
-impl axum::extract::FromRequestParts<AppState> for StaffToken {
+impl<S: RequiredScope> axum::extract::FromRequestParts<AppState> for Authorized<S> {
     type Rejection = ApiProblem;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        authorize(state, &parts.headers, Scope::Staff).map(|()| Self)
+        let caller = authenticate(state, &parts.headers)
+            .await?
+            .ok_or_else(ApiProblem::unauthorized)?;
+        if !caller.scopes.contains(&S::SCOPE) {
+            return Err(ApiProblem::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "this token does not have the scope {} that this endpoint requires",
+                    S::SCOPE.as_str()
+                ),
+            ));
+        }
+        Ok(Self {
+            caller,
+            scope: PhantomData,
+        })
     }
 }
 
 async fn did_document(State(state): State<AppState>) -> Result<Response, ApiProblem> {
-    let document = crate::keystore::did_document(&state.db, &state.config.did)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "could not build the DID document");
-            ApiProblem::internal()
-        })?;
+    let document = state.keys.did_document().await.map_err(|error| {
+        tracing::error!(%error, "could not build the DID document");
+        ApiProblem::internal()
+    })?;
     let mut response = Json(document).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
-        header::HeaderValue::from_static("public, max-age=300"),
+        // Short, so that verifiers resolving the DID see a rotation or a
+        // withdrawn key within a minute.
+        header::HeaderValue::from_static("public, max-age=60"),
     );
     Ok(response)
 }
 
 async fn report_completion(
     State(state): State<AppState>,
-    _token: PlatformToken,
+    token: Authorized<CompletionsWrite>,
     ProblemJson(report): ProblemJson<CompletionReport>,
 ) -> Result<Response, Response> {
+    let signer = state
+        .keys
+        .current_signer()
+        .await
+        .map_err(|error| internal(error).into_response())?;
     let context = IssuerContext {
-        signer: &state.signer,
+        signer: &signer,
         public_url: &state.config.public_url,
         academy_name: state.config.academy_name(),
-        actor: PlatformToken::ACTOR,
+        actor: token.actor(),
     };
     let _guard = state.issuance_lock.lock().await;
     let outcome = issuance::record_completion(&state.db, &context, &report, Utc::now())
@@ -182,7 +240,7 @@ struct IssueRequest {
 /// W3C VC API `POST /credentials/issue`: signs a caller-supplied credential.
 async fn issue_credential(
     State(state): State<AppState>,
-    _token: StaffToken,
+    token: Authorized<CredentialsIssue>,
     ProblemJson(request): ProblemJson<IssueRequest>,
 ) -> Result<Response, ApiProblem> {
     let mut credential = request.credential;
@@ -242,14 +300,17 @@ async fn issue_credential(
     // Sign, then verify the result as any verifier would, so that a body
     // naming unknown contexts or malformed values is rejected, not issued.
     let now = Utc::now();
-    let signed = issuance::sign(&state.signer, &credential, now).map_err(|error| {
+    let signer = state.keys.current_signer().await.map_err(internal)?;
+    let signed = issuance::sign(&signer, &credential, now).map_err(|error| {
         ApiProblem::unprocessable(
             "credential",
             format!("the credential cannot be signed: {error}"),
         )
     })?;
     let report = state
-        .self_verifier
+        .self_verifier()
+        .await
+        .map_err(internal)?
         .verify_credential(&Value::Object(signed.clone()), now);
     if let Some(problem) = report.errors.first() {
         return Err(ApiProblem::unprocessable(
@@ -262,12 +323,12 @@ async fn issue_credential(
     // compact form, so its QR code carries the link alone.
     let compact = credentials::compact::sign(
         &Value::Object(signed.clone()),
-        &state.signer.key,
-        &state.signer.method_id(),
+        &signer.key,
+        &signer.method_id(),
     )
     .map_err(|error| tracing::info!(credential = %id, %error, "issued without a compact form"))
     .ok();
-    let inserted = store_custom(&state, &id, &signed, compact.as_deref(), now).await;
+    let inserted = store_custom(&state, token.actor(), &id, &signed, compact.as_deref(), now).await;
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -292,7 +353,7 @@ async fn issue_credential(
 
 async fn staff_credential(
     State(state): State<AppState>,
-    _token: StaffToken,
+    _token: Authorized<CredentialsRead>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiProblem> {
     let row: Option<(String,)> = sqlx::query_as("SELECT document FROM credentials WHERE id = $1")
@@ -384,6 +445,7 @@ fn internal(error: impl std::fmt::Display) -> ApiProblem {
 /// one transaction.
 async fn store_custom(
     state: &AppState,
+    actor: &str,
     id: &str,
     signed: &Map<String, Value>,
     compact: Option<&str>,
@@ -406,7 +468,7 @@ async fn store_custom(
     audit::record(
         &mut tx,
         &audit::Entry {
-            actor: StaffToken::ACTOR,
+            actor,
             action: audit::Action::Issue,
             subject: id,
             reason: None,
@@ -416,4 +478,44 @@ async fn store_custom(
     )
     .await?;
     tx.commit().await
+}
+
+/// Lists the signing keys with their state (`current`, `retired`,
+/// `compromised`); never a secret.
+async fn list_keys(
+    State(state): State<AppState>,
+    _token: Authorized<KeysManage>,
+) -> Result<Response, ApiProblem> {
+    let keys = state.keys.list().await.map_err(internal)?;
+    let keys: Vec<Value> = keys
+        .iter()
+        .map(|key| {
+            json!({
+                "id": key.fragment,
+                "verificationMethod": state.keys.method_id(&key.fragment),
+                "state": key.state(),
+                "publicKeyMultibase": key.public_multibase,
+                "createdAt": key.created_at,
+                "activatedAt": key.activated_at,
+                "compromisedAt": key.compromised_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "keys": keys })).into_response())
+}
+
+/// Makes a stored key the one new credentials are signed with.
+async fn activate_key(
+    State(state): State<AppState>,
+    token: Authorized<KeysManage>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiProblem> {
+    match state.keys.activate(&id, token.actor()).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(error @ KeyError::NotFound(_)) => Err(ApiProblem::not_found(error.to_string())),
+        Err(error @ KeyError::Compromised(_)) => {
+            Err(ApiProblem::new(StatusCode::CONFLICT, error.to_string()))
+        }
+        Err(error) => Err(internal(error)),
+    }
 }

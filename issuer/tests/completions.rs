@@ -251,12 +251,17 @@ async fn completions_need_the_platform_token() {
     let app = TestApp::start().await;
     let body =
         json!({"member_id": MEMBER, "module_id": "fin-bookkeeping", "completed_on": "2026-11-20"});
-    for token in [None, Some("wrong"), Some(STAFF)] {
+    for token in [None, Some("wrong")] {
         let (status, _) = app
             .json("POST", "/completions", token, Some(body.clone()))
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
     }
+    // The staff token is known but lacks the `completions:write` scope.
+    let (status, _) = app
+        .json("POST", "/completions", Some(STAFF), Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // The token is checked before the body is read.
     let (status, _) = app
         .json("POST", "/completions", None, Some(json!({"member_id": 1})))

@@ -5,8 +5,9 @@ use issuer::import::{self, RowError};
 use issuer::issuance::IssuerContext;
 
 async fn run(app: &TestApp, csv: &str) -> anyhow::Result<import::Summary> {
+    let signer = app.state.keys.current_signer().await.expect("signer");
     let context = IssuerContext {
-        signer: &app.state.signer,
+        signer: &signer,
         public_url: &app.state.config.public_url,
         academy_name: app.state.config.academy_name(),
         actor: "cli:test",

@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 async fn key_survives_restart_and_is_encrypted() {
     let app = TestApp::start().await;
     let (_, first) = app.json("GET", "/.well-known/did.json", None, None).await;
-    let secret_hex = hex::encode(app.state.signer.key.as_bytes());
-    let secret_multibase = credentials::keys::secret_multibase(&app.state.signer.key);
+    let signer = app.state.keys.current_signer().await.expect("signer");
+    let secret_hex = hex::encode(signer.key.as_bytes());
+    let secret_multibase = credentials::keys::secret_multibase(&signer.key);
     let dir = app.dir;
     drop(app.router);
 

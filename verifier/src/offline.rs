@@ -160,20 +160,17 @@ fn issuer_id(credential: &Value) -> Option<String> {
 /// `BitstringStatusListCredential` (Bitstring Status List v1.0 §2.2) that
 /// `issuer` signed, whose `id` is the URL it came from.
 async fn refresh(state: &VerifierState, url: &str, issuer: &str) -> Result<KeptList, String> {
+    // The guarded client refuses addresses outside the trusted issuers'
+    // configured origins and caps the size and time of the request.
     let response = state
-        .http
-        .get(url)
-        .header(reqwest::header::ACCEPT, "application/vc, application/json")
-        .send()
+        .fetcher
+        .get(url, "application/vc, application/json")
         .await
         .map_err(|error| format!("request failed: {error}"))?;
-    if !response.status().is_success() {
-        return Err(format!("status {}", response.status()));
+    if !(200..300).contains(&response.status) {
+        return Err(format!("status {}", response.status));
     }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|error| format!("body failed: {error}"))?;
+    let bytes = response.body;
     if bytes.len() > MAX_STATUS_LIST_BYTES {
         return Err(format!("larger than {MAX_STATUS_LIST_BYTES} bytes"));
     }
