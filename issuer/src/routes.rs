@@ -292,12 +292,17 @@ async fn load_shared(state: &AppState, token: &str) -> Result<(String, String), 
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiProblem::not_found("no shared credential has this link"));
     }
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT document, share_token FROM credentials WHERE share_token = ?")
-            .bind(token)
-            .fetch_optional(&state.db)
-            .await
-            .map_err(internal)?;
+    // A member can turn the link off in the wallet (`credential_sharing`);
+    // a credential without a row there is shared.
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT c.document, c.share_token FROM credentials c
+         LEFT JOIN credential_sharing s ON s.credential_id = c.id
+         WHERE c.share_token = $1 AND COALESCE(s.shared, 1) = 1",
+    )
+    .bind(token)
+    .fetch_optional(&state.db)
+    .await
+    .map_err(internal)?;
     row.ok_or_else(|| ApiProblem::not_found("no shared credential has this link"))
 }
 
