@@ -128,8 +128,8 @@ fn verification_link(state: &WalletState, share_token: &str) -> String {
     format!("{}/v/{share_token}", state.config.verifier_url)
 }
 
-/// The link a credential's QR code opens, for the other pages of the
-/// wallet: the detail page, the full-screen QR code and the PDF.
+/// Builds the link a credential's QR code opens, for the other pages of
+/// the wallet: the detail page, the full-screen QR code and the PDF.
 pub(crate) fn qr_link(state: &WalletState, share_token: &str) -> String {
     verification_link(state, share_token)
 }

@@ -22,7 +22,7 @@ pub struct Config {
     pub verifier_url: String,
     /// Whether cookies carry the `Secure` attribute (HTTPS only).
     pub secure_cookies: bool,
-    /// Where sign-in e-mails go; `None` selects the development outbox.
+    /// Server of the sign-in e-mails, or `None` for the development outbox.
     pub smtp: Option<SmtpSettings>,
 }
 

@@ -3,7 +3,7 @@
 //! The service worker keeps a copy of each wallet page and QR code the
 //! member opened, and shows that copy when the phone has no network, so
 //! certificates already loaded stay readable offline. Online, it always
-//! asks the server first, so new certificates show on the next visit or
+//! fetches from the server first, so new certificates show on the next visit or
 //! reload. Signing out deletes the copies.
 
 use crate::language::Language;

@@ -23,8 +23,9 @@ use qrcode::{Color, EcLevel, QrCode};
 const PAGE_WIDTH: f32 = 841.89;
 const PAGE_HEIGHT: f32 = 595.28;
 
-/// Side of the QR code including its quiet zone, in points: 150 pt is
-/// 52.9 mm, above the 35 mm a phone reads reliably from arm's length.
+/// Side of the QR code including its quiet zone, in points. 150 pt is
+/// 52.9 mm, so the code without its quiet zone is above the 35 mm the
+/// printed certificates must have.
 pub const QR_SIDE: f32 = 150.0;
 
 /// Modules of white margin around the QR code, as ISO/IEC 18004 requires.
@@ -37,8 +38,8 @@ const TEXT_WIDTH: f32 = 520.0;
 /// The academy's green, as on the wallet's pages.
 const GREEN: (u8, u8, u8) = (0x14, 0x53, 0x2d);
 
-/// What the certificate shows. Texts come from the stored credential and
-/// the members and cooperatives tables.
+/// Content of the certificate, from the stored credential and the members
+/// and cooperatives tables.
 pub struct PrintedCertificate {
     pub academy_fr: String,
     pub academy_ar: String,
@@ -63,7 +64,7 @@ pub struct PrintedCertificate {
 
 /// Renders the certificate as a PDF file.
 // TODO: mark each Arabic ligature glyph with an ActualText span (tagged
-// PDF); without it poppler's pdftotext extracts a lam-alef ligature with
+// PDF). Without it, poppler's pdftotext extracts a lam-alef ligature with
 // its two letters swapped, although the page shows it correctly.
 pub fn render(
     fonts: &Fonts,
@@ -137,7 +138,7 @@ fn pdf_date(instant: chrono::DateTime<chrono::Utc>) -> PdfDateTime {
         .utc_offset_minute(0)
 }
 
-/// The French and Arabic texts of `key` on one line.
+/// Joins the French and Arabic texts of `key` on one line.
 fn bilingual(texts: &PlainTexts, key: &str) -> String {
     format!(
         "{} · {}",

@@ -9,8 +9,8 @@ use credentials::datetime;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sqlx::SqlitePool;
 
-/// Whether the public link of `credential_id` works. A credential without
-/// a row in `credential_sharing` is shared.
+/// Reads whether the public link of `credential_id` works. A credential
+/// without a row in `credential_sharing` is shared.
 pub async fn is_shared(db: &SqlitePool, credential_id: &str) -> Result<bool, sqlx::Error> {
     let shared: Option<i64> =
         sqlx::query_scalar("SELECT shared FROM credential_sharing WHERE credential_id = $1")
@@ -47,7 +47,7 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// What LinkedIn's "add a certification" form is prefilled with.
+/// Fields of LinkedIn's "add a certification" form that the link fills in.
 pub struct LinkedInCertification<'a> {
     pub name: &'a str,
     pub organization: &'a str,

@@ -27,9 +27,9 @@ use serde::Deserialize;
 /// The address of the connection a request came on, as text, or
 /// `unknown` when the server was not started with connection information
 /// (tests that call the router directly).
-// TODO: behind a reverse proxy every request comes from the proxy, so the
-// per-address limit would apply to all members together; read the client
-// address from a trusted `Forwarded` header in that setup.
+// TODO: read the client address from a trusted `Forwarded` header. Behind
+// a reverse proxy every request comes from the proxy, so the per-address
+// limit then applies to all members together.
 pub struct ClientAddress(pub String);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
-/// What a credential's holder can rely on today.
+/// Status of a credential on a given day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Valid,

@@ -1,6 +1,6 @@
 // The wallet's service worker. Pages and QR codes are fetched from the
-// network first, so a visit online always shows the latest certificates;
-// each successful answer is copied to the cache, and the copy is shown
+// network first, so a visit online always shows the latest certificates.
+// Each successful response is copied to the cache, and the copy is shown
 // when the network fails. Signing out deletes the copies, because they
 // contain the member's name and certificates.
 
@@ -39,8 +39,8 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(
     fetch(request)
       .then((response) => {
-        // Only whole pages of a signed-in member are worth keeping; the
-        // redirects of a signed-out visit are not.
+        // Only whole pages of a signed-in member are kept, not the
+        // redirects of a signed-out visit.
         if (response.ok && !response.redirected) {
           const copy = response.clone();
           caches.open(CACHE).then((cache) => cache.put(request, copy));
