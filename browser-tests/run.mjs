@@ -17,6 +17,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Browser, describeViolations, PHONE_VIEWPORT, severeViolations } from './lib/browser.mjs';
 import { Services, URLS } from './lib/services.mjs';
+import { registerWalletChecks } from './wallet.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -294,7 +295,7 @@ check('wallet: path certificate and QR image', async () => {
 
 check('wallet: download credential JSON', async () => {
   assert.ok(walletPage, 'sign-in did not run');
-  const link = pathCard(walletPage).locator('a[download]');
+  const link = pathCard(walletPage).locator('a[download][href$=".json"]');
   const [download] = await Promise.all([walletPage.waitForEvent('download'), link.click()]);
   assert.match(download.suggestedFilename(), /^certificate-[0-9a-f-]+\.json$/);
   const credential = JSON.parse(await readFile(await download.path(), 'utf8'));
@@ -363,4 +364,16 @@ check('axe: certificates page (en, ar)', async (t) => {
   severe.push(...(await scan(t, page, 'certificates (ar)')));
   assertNoSevere(severe, 'certificates pages');
   await page.context().close();
+});
+
+// A certificate's own pages: wallet.mjs.
+registerWalletChecks({
+  check,
+  browser: () => browser,
+  signIn,
+  scan,
+  assertNoSevere,
+  issued,
+  texts,
+  screenshots: SCREENSHOTS,
 });

@@ -12,6 +12,9 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 # The browser tests drive Debian's Chromium, and the Noto fonts render the
 # Arabic and Tifinagh pages.
 [[ -x /usr/bin/chromium ]] || need_apt+=(chromium fonts-noto-core)
+# The wallet's PDF tests read certificates back with pdftotext, pdftoppm
+# and pdfdetach.
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]}"
   if [[ $(id -u) -eq 0 ]]; then apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"

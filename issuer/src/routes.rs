@@ -376,10 +376,13 @@ async fn load_shared(state: &AppState, token: &str) -> Result<Shared, ApiProblem
     if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiProblem::not_found("no shared credential has this link"));
     }
+    // A member can turn the link off in the wallet (`credential_sharing`);
+    // a credential without a row there is shared.
     let row: Option<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT c.document, c.share_token, f.compact FROM credentials c
          LEFT JOIN credential_compact_forms f ON f.credential_id = c.id
-         WHERE c.share_token = $1",
+         LEFT JOIN credential_sharing s ON s.credential_id = c.id
+         WHERE c.share_token = $1 AND COALESCE(s.shared, 1) = 1",
     )
     .bind(token)
     .fetch_optional(&state.db)

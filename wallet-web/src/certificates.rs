@@ -35,6 +35,8 @@ struct Certificate {
     name: LocalizedText,
     valid_from: Option<String>,
     valid_until: Option<String>,
+    /// Whether the public link works, so that the QR code leads somewhere.
+    shared: bool,
 }
 
 /// The catalogue's learning paths: titles and modules in path order.
@@ -60,7 +62,17 @@ pub async fn list(
         path: "/certificates",
         signed_in: true,
     };
-    let main = render_wallet(&page, &member, &certificates, &paths);
+    let mut main = render_wallet(&page, &member, &certificates, &paths);
+    main.push_str(&format!(
+        "<p class=\"hint\">{}</p>\n",
+        page.text("wallet.refresh_hint")
+    ));
+    if member.is_manager {
+        main.push_str(&format!(
+            "<p><a class=\"button\" href=\"/cooperative\">{}</a></p>\n",
+            page.text("wallet.cooperative_link")
+        ));
+    }
     Ok(page.render(StatusCode::OK, &page.text("wallet.heading"), &main))
 }
 
@@ -128,9 +140,15 @@ async fn owned_link(
     ))
 }
 
+/// Builds the link a credential's QR code opens, for the other pages of
+/// the wallet: the detail page, the full-screen QR code and the PDF.
+pub(crate) fn qr_link(state: &WalletState, share_token: &str) -> String {
+    verification_link(state, share_token)
+}
+
 /// Loads the document and share token of credential `id` if `member`
 /// owns it.
-async fn owned_credential(
+pub(crate) async fn owned_credential(
     state: &WalletState,
     member: Option<&Member>,
     id: &str,
@@ -149,7 +167,7 @@ async fn owned_credential(
 /// Names the downloaded file `certificate-<uuid>.json` for `urn:uuid:<uuid>`.
 /// Characters other than letters, digits and `-` are dropped so that the
 /// header stays well formed.
-fn file_name(id: &str) -> String {
+pub(crate) fn file_name(id: &str) -> String {
     let stem: String = id
         .strip_prefix("urn:uuid:")
         .unwrap_or(id)
@@ -163,16 +181,17 @@ async fn load_certificates(
     state: &WalletState,
     member_id: &str,
 ) -> Result<Vec<Certificate>, WalletError> {
-    let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT id, kind, achievement_id, document FROM credentials
-         WHERE member_id = $1 ORDER BY issued_at DESC, id",
+    let rows: Vec<(String, String, Option<String>, String, i64)> = sqlx::query_as(
+        "SELECT c.id, c.kind, c.achievement_id, c.document, COALESCE(s.shared, 1)
+         FROM credentials c LEFT JOIN credential_sharing s ON s.credential_id = c.id
+         WHERE c.member_id = $1 ORDER BY c.issued_at DESC, c.id",
     )
     .bind(member_id)
     .fetch_all(&state.db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, achievement_id, document)| {
+        .map(|(id, kind, achievement_id, document, shared)| {
             let document: Value = serde_json::from_str(&document).unwrap_or_else(|error| {
                 tracing::error!(credential = %id, %error, "stored credential is not JSON");
                 Value::Null
@@ -190,6 +209,7 @@ async fn load_certificates(
                 id,
                 kind,
                 achievement_id,
+                shared: shared == 1,
             }
         })
         .collect())
@@ -376,7 +396,7 @@ fn card(page: &Page, certificate: &Certificate) -> String {
     let mut html = format!(
         "<article class=\"card\">\n<h3><bdi>{}</bdi></h3>\n{}",
         escape_html(name),
-        other_names(page, certificate, name)
+        other_names(page, &certificate.name, name)
     );
     if let Some(date) = certificate.valid_from.as_deref() {
         html.push_str(&format!(
@@ -386,26 +406,50 @@ fn card(page: &Page, certificate: &Certificate) -> String {
     }
     html.push_str(&validity(page, certificate.valid_until.as_deref()));
 
-    let encoded = utf8_percent_encode(&certificate.id, PATH_SEGMENT).to_string();
+    let encoded = encode_id(&certificate.id);
+    if certificate.shared {
+        html.push_str(&qr_figure(page, &encoded));
+    } else {
+        html.push_str(&format!(
+            "<p class=\"notice\">{}</p>\n",
+            page.text("sharing.off")
+        ));
+    }
     html.push_str(&format!(
-        "<figure class=\"qr\">\n<img src=\"/certificates/{encoded}/qr.svg\" alt=\"{alt}\" width=\"256\" height=\"256\">\n\
-         <figcaption>{hint}</figcaption>\n</figure>\n\
-         <p><a class=\"button\" href=\"/certificates/{encoded}.json\" download>{download}</a></p>\n</article>\n",
-        alt = page.text("wallet.qr_alt"),
-        hint = page.text("wallet.qr_hint"),
+        "<p class=\"actions\"><a class=\"button\" href=\"/certificates/{encoded}\">{details}</a>\n\
+         <a class=\"button secondary\" href=\"/certificates/{encoded}.pdf\" download>{pdf}</a>\n\
+         <a class=\"button secondary\" href=\"/certificates/{encoded}.json\" download>{download}</a></p>\n</article>\n",
+        details = page.text("wallet.details"),
+        pdf = page.text("wallet.download_pdf"),
         download = page.text("wallet.download_json"),
     ));
     html
 }
 
+/// Encodes a credential id as one URL path segment.
+pub(crate) fn encode_id(id: &str) -> String {
+    utf8_percent_encode(id, PATH_SEGMENT).to_string()
+}
+
+/// Renders the QR code image of the credential whose encoded id is
+/// `encoded`, with the hint for the member.
+pub(crate) fn qr_figure(page: &Page, encoded: &str) -> String {
+    format!(
+        "<figure class=\"qr\">\n<img src=\"/certificates/{encoded}/qr.svg\" alt=\"{alt}\" width=\"256\" height=\"256\">\n\
+         <figcaption>{hint}</figcaption>\n</figure>\n",
+        alt = page.text("wallet.qr_alt"),
+        hint = page.text("wallet.qr_hint"),
+    )
+}
+
 /// Renders the Arabic and French names when they differ from the heading, each
 /// marked with its language so it displays in its own direction.
-fn other_names(page: &Page, certificate: &Certificate, shown: &str) -> String {
+pub(crate) fn other_names(page: &Page, names: &LocalizedText, shown: &str) -> String {
     let others: Vec<String> = ["ar", "fr"]
         .into_iter()
         .filter(|language| *language != page.language)
         .filter_map(|language| {
-            let text = certificate.name.0.get(language)?;
+            let text = names.0.get(language)?;
             (text != shown).then(|| format!("<bdi lang=\"{language}\">{}</bdi>", escape_html(text)))
         })
         .collect();
@@ -417,7 +461,7 @@ fn other_names(page: &Page, certificate: &Certificate, shown: &str) -> String {
 
 /// Renders the validity line: the end date, "expired" once past it, or
 /// no end.
-fn validity(page: &Page, valid_until: Option<&str>) -> String {
+pub(crate) fn validity(page: &Page, valid_until: Option<&str>) -> String {
     let Some(until) = valid_until else {
         return format!("<p>{}</p>\n", page.text("wallet.no_expiry"));
     };
@@ -437,7 +481,7 @@ fn validity(page: &Page, valid_until: Option<&str>) -> String {
 /// Renders a `<time>` element showing the calendar date of an
 /// `xsd:dateTime`.
 /// Dates are written `YYYY-MM-DD` in every language.
-fn time(date_time: &str) -> String {
+pub(crate) fn time(date_time: &str) -> String {
     let date = date_time.split('T').next().unwrap_or(date_time);
     format!(
         "<time datetime=\"{}\" dir=\"ltr\">{}</time>",

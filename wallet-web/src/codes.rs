@@ -23,6 +23,12 @@ pub const RATE_WINDOW: Duration = Duration::hours(1);
 /// Wrong attempts after which a code stops working.
 pub const MAX_ATTEMPTS: i64 = 5;
 
+/// Code requests one client address can make in [`RATE_WINDOW`], whether
+/// or not they name a member. Each member receives at most
+/// [`MAX_CODES_PER_WINDOW`] codes, so this bounds how many members one
+/// address can send codes to.
+pub const MAX_REQUESTS_PER_ADDRESS: i64 = 20;
+
 /// Draws a fresh code: six decimal digits, uniformly from the operating
 /// system's random source.
 pub fn generate() -> String {
@@ -79,6 +85,36 @@ pub async fn issue(
         return Ok(Issued::RateLimited);
     }
     Ok(Issued::Code(code))
+}
+
+/// Records a code request from `client_address`. Returns `false`, and
+/// records nothing, when the address already made
+/// [`MAX_REQUESTS_PER_ADDRESS`] requests in the last [`RATE_WINDOW`].
+pub async fn admit_request(
+    db: &Pool,
+    client_address: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let window_start = datetime::format(now - RATE_WINDOW);
+    sqlx::query("DELETE FROM sign_in_requests WHERE requested_at <= $1")
+        .bind(&window_start)
+        .execute(db)
+        .await?;
+    // Counting and inserting in one statement, as in `issue`.
+    let inserted = sqlx::query(
+        "INSERT INTO sign_in_requests (client_address, requested_at)
+         SELECT $1, $2
+         WHERE (SELECT COUNT(*) FROM sign_in_requests
+                WHERE client_address = $3 AND requested_at > $4) < $5",
+    )
+    .bind(client_address)
+    .bind(datetime::format(now))
+    .bind(client_address)
+    .bind(&window_start)
+    .bind(MAX_REQUESTS_PER_ADDRESS)
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 #[derive(Debug, PartialEq, Eq)]

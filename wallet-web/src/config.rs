@@ -8,6 +8,8 @@
 //! | `VERIFIER_PUBLIC_URL` | `http://127.0.0.1:8081` | base URL of the public verifier, used in QR codes |
 //! | `QR_MAX_VERSION` | `12` | highest QR version (level M) a link may need while carrying the compact form; above it the QR code contains the link alone |
 //! | `WALLET_SECURE_COOKIES` | `false` | adds `Secure` to cookies; production, served over HTTPS, sets `true` |
+//! | `WALLET_SMTP_URL` | unset: codes go to the development outbox | SMTP server that sends sign-in codes by e-mail |
+//! | `WALLET_MAIL_FROM` | none, required with `WALLET_SMTP_URL` | sender address of the sign-in e-mails |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +26,26 @@ pub struct Config {
     pub qr_max_version: i16,
     /// Whether cookies carry the `Secure` attribute (HTTPS only).
     pub secure_cookies: bool,
+    /// Server of the sign-in e-mails, or `None` for the development outbox.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// The SMTP server and sender address of sign-in e-mails.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    /// `smtp://` or `smtps://` URL, which may contain a password.
+    pub url: String,
+    pub from: String,
+}
+
+/// Leaves the URL out, because it may contain the server password.
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SmtpSettings")
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -41,6 +63,15 @@ impl Config {
                 anyhow::bail!("WALLET_SECURE_COOKIES must be true or false, got {other:?}")
             }
         };
+        let smtp = match (var("WALLET_SMTP_URL"), var("WALLET_MAIL_FROM")) {
+            (None, _) => None,
+            (Some(url), Some(from)) => Some(SmtpSettings { url, from }),
+            (Some(_), None) => {
+                anyhow::bail!(
+                    "WALLET_MAIL_FROM is missing: set the sender address of sign-in e-mails"
+                )
+            }
+        };
         Ok(Self {
             addr,
             database_url: var("DATABASE_URL")
@@ -52,6 +83,7 @@ impl Config {
                 .to_owned(),
             qr_max_version: credentials::qr::max_version_from_env()?,
             secure_cookies,
+            smtp,
         })
     }
 
@@ -66,6 +98,7 @@ impl Config {
             verifier_url: "http://127.0.0.1:8081".to_owned(),
             qr_max_version: credentials::qr::MAX_COMPACT_VERSION,
             secure_cookies: false,
+            smtp: None,
         }
     }
 

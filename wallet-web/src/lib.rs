@@ -3,19 +3,29 @@
 //!
 //! It shares the issuer's database (SQLite or PostgreSQL) and its migrations. It reads
 //! members, the catalogue and credentials, and writes only the sign-in
-//! tables (`sign_in_codes`, `sessions`).
+//! tables (`sign_in_codes`, `sign_in_requests`, `sessions`) and the
+//! sharing switch (`credential_sharing`).
 
 pub mod certificates;
 pub mod codes;
 pub mod config;
 pub mod cookie;
+pub mod cooperative;
+pub mod detail;
 pub mod error;
 pub mod identifier;
 pub mod language;
+pub mod offline;
 pub mod pages;
+pub mod pdf;
+pub mod plain_text;
 pub mod sender;
 pub mod session;
+pub mod sharing;
 pub mod sign_in;
+pub mod smtp;
+pub mod status;
+pub mod typeset;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue};
@@ -23,6 +33,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use config::Config;
 use credentials::i18n::{Translations, LANGUAGES};
+use plain_text::PlainTexts;
 use sender::{OutboxSender, Sender};
 use issuer::db::Pool;
 use std::sync::Arc;
@@ -41,15 +52,27 @@ pub struct WalletState {
     pub config: Arc<Config>,
     pub sender: Arc<dyn Sender>,
     pub texts: Arc<Translations>,
+    /// The same texts unescaped, for e-mails and PDFs.
+    pub plain_texts: Arc<PlainTexts>,
+    /// Fonts of the printable certificate.
+    pub fonts: Arc<typeset::Fonts>,
 }
 
 impl WalletState {
-    /// Opens the database, applying migrations, and sends codes to the
-    /// development outbox under `DATA_DIR`.
+    /// Opens the database, applying migrations, and sends codes through
+    /// the SMTP server of the settings, or else to the development outbox
+    /// under `DATA_DIR`.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
         let db = issuer::db::connect(&config.database_url).await?;
-        let sender = Arc::new(OutboxSender::new(&config.outbox_dir()));
+        let sender: Arc<dyn Sender> = match &config.smtp {
+            Some(smtp) => Arc::new(smtp::SmtpSender::new(
+                &smtp.url,
+                &smtp.from,
+                Arc::new(PlainTexts::load()?),
+            )?),
+            None => Arc::new(OutboxSender::new(&config.outbox_dir())),
+        };
         Self::new(db, config, sender)
     }
 
@@ -61,18 +84,23 @@ impl WalletState {
             config: Arc::new(config),
             sender,
             texts: Arc::new(translations()?),
+            plain_texts: Arc::new(PlainTexts::load()?),
+            fonts: Arc::new(typeset::Fonts::load()?),
         })
     }
 }
 
-/// Parses the wallet's texts, embedded from `i18n/*.json`.
+/// The wallet's translation files, embedded from `i18n/*.json`.
+pub const TRANSLATION_SOURCES: [(&str, &str); 4] = [
+    ("ar", include_str!("../i18n/ar.json")),
+    ("fr", include_str!("../i18n/fr.json")),
+    ("zgh", include_str!("../i18n/zgh.json")),
+    ("en", include_str!("../i18n/en.json")),
+];
+
+/// Parses the wallet's texts.
 pub fn translations() -> Result<Translations, serde_json::Error> {
-    Translations::from_sources(&[
-        ("ar", include_str!("../i18n/ar.json")),
-        ("fr", include_str!("../i18n/fr.json")),
-        ("zgh", include_str!("../i18n/zgh.json")),
-        ("en", include_str!("../i18n/en.json")),
-    ])
+    Translations::from_sources(&TRANSLATION_SOURCES)
 }
 
 pub fn router(state: WalletState) -> Router {
@@ -82,11 +110,18 @@ pub fn router(state: WalletState) -> Router {
         .route("/sign-in/code", post(sign_in::verify_code))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/certificates", get(certificates::list))
-        // `{id}.json`: the router has no suffix patterns, so the handler
-        // strips `.json` itself.
-        .route("/certificates/{id}", get(certificates::download))
+        // `{id}`, `{id}.json` and `{id}.pdf`: the router has no suffix
+        // patterns, so the handler dispatches on the suffix itself.
+        .route("/certificates/{id}", get(detail::certificate_or_file))
+        .route("/certificates/{id}/qr", get(detail::full_screen_qr))
         .route("/certificates/{id}/qr.svg", get(certificates::qr_svg))
         .route("/certificates/{id}/qr.png", get(certificates::qr_png))
+        .route("/certificates/{id}/sharing", post(detail::set_sharing))
+        .route("/cooperative", get(cooperative::list))
+        .route("/manifest.webmanifest", get(offline::manifest))
+        .route("/service-worker.js", get(offline::service_worker))
+        .route("/icon.svg", get(offline::icon))
+        .route("/app.js", get(offline::app_script))
         .route("/health", get(|| async { "ok" }))
         .fallback(|| async { error::WalletError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -23,9 +23,13 @@ async fn main() -> anyhow::Result<()> {
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "wallet listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(credentials::shutdown::signal())
-        .await?;
+    // Connection addresses feed the per-address limit on code requests.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(credentials::shutdown::signal())
+    .await?;
     tracing::info!("wallet stopped");
     Ok(())
 }

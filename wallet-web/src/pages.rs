@@ -40,6 +40,16 @@ header button{margin:0;background:#fff;color:#14532d}
 .notice{background:#e8f3ec;border-inline-start:4px solid #14532d;padding:.75rem 1rem}
 .error{background:#fde8e8;border-inline-start:4px solid #b91c1c;padding:.75rem 1rem}
 progress{width:100%;height:1rem}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem}
+.actions .button{margin-top:.5rem}
+.button.secondary,button.secondary{background:#fff;color:#14532d;border:2px solid #14532d}
+.status{font-weight:700;padding:.25rem .5rem;border-radius:.25rem;display:inline-block}
+.status-valid{background:#e8f3ec;color:#14532d}
+.status-invalid{background:#fde8e8;color:#b91c1c}
+.hint{color:#333;font-size:.95rem}
+.public-link{word-break:break-all}
+ul.plain{list-style:none;padding:0}
+ul.plain li{padding:.5rem 0;border-bottom:1px solid #ddd}
 "#;
 
 /// Context shared by the pages of one response: the texts, the language
@@ -76,6 +86,10 @@ impl Page<'_> {
         html.push_str(&format!(
             "<!doctype html>\n<html lang=\"{language}\" dir=\"{direction}\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"theme-color\" content=\"#14532d\">\n\
+             <link rel=\"manifest\" href=\"/manifest.webmanifest\">\n\
+             <link rel=\"icon\" href=\"/icon.svg\" type=\"image/svg+xml\">\n\
+             <script src=\"/app.js\" defer></script>\n\
              <title>{title} – {app_name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n\
              <p class=\"app\">{app_name}</p>\n",
             language = self.language,

@@ -2,7 +2,8 @@
 //!
 //! The wallet talks to a [`Sender`]. Development and tests use
 //! [`OutboxSender`], which appends each message to a file instead of
-//! delivering it. An SMTP or SMS sender implements the same trait.
+//! delivering it. [`SmtpSender`](crate::smtp::SmtpSender) delivers codes
+//! by e-mail.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -12,8 +13,6 @@ use std::pin::Pin;
 use tokio::io::AsyncWriteExt;
 
 /// A sign-in code on its way to a member.
-// TODO: carry the page language, so that an e-mail or SMS sender can word
-// the message in the member's language.
 #[derive(Debug, Clone, Serialize)]
 pub struct CodeMessage {
     /// The e-mail address or phone number the member typed, normalized.
@@ -21,11 +20,20 @@ pub struct CodeMessage {
     pub member_id: String,
     pub code: String,
     pub at: DateTime<Utc>,
+    /// Language of the page the member asked from, which the message is
+    /// written in (`ar`, `fr`, `zgh` or `en`).
+    pub language: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("sending the sign-in code failed: {0}")]
-pub struct SendError(#[from] pub std::io::Error);
+pub enum SendError {
+    #[error("writing the sign-in code to the outbox failed: {0}")]
+    Outbox(#[from] std::io::Error),
+    #[error("the sign-in code could not be sent by e-mail: {0}")]
+    Smtp(String),
+    #[error("no sender delivers to phone numbers, so the code was not sent")]
+    NoPhoneSender,
+}
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>;
 

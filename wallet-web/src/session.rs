@@ -26,6 +26,10 @@ pub struct Member {
     pub id: String,
     pub name_ar: String,
     pub name_latin: String,
+    pub cooperative_id: String,
+    /// Whether the member manages their cooperative, and so may read the
+    /// certificates of its members.
+    pub is_manager: bool,
 }
 
 /// Creates a session for `member_id` and returns its token, the cookie
@@ -63,19 +67,24 @@ pub async fn member(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Member>, sqlx::Error> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT m.id, m.name_ar, m.name_latin FROM sessions s JOIN members m ON m.id = s.member_id
+    let row: Option<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT m.id, m.name_ar, m.name_latin, m.cooperative_id, m.role
+         FROM sessions s JOIN members m ON m.id = s.member_id
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(hash(token))
     .bind(datetime::format(now))
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(id, name_ar, name_latin)| Member {
-        id,
-        name_ar,
-        name_latin,
-    }))
+    Ok(
+        row.map(|(id, name_ar, name_latin, cooperative_id, role)| Member {
+            id,
+            name_ar,
+            name_latin,
+            cooperative_id,
+            is_manager: role == "manager",
+        }),
+    )
 }
 
 /// Deletes the session of `token`. Returns the member it belonged to.

@@ -24,6 +24,30 @@ use chrono::Utc;
 use credentials::i18n::escape_html;
 use serde::Deserialize;
 
+/// The address of the connection a request came on, as text, or
+/// `unknown` when the server was not started with connection information
+/// (tests that call the router directly).
+// TODO: read the client address from a trusted `Forwarded` header. Behind
+// a reverse proxy every request comes from the proxy, so the per-address
+// limit then applies to all members together.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Ok(Self(address))
+    }
+}
+
 #[derive(Deserialize)]
 pub struct CodeRequest {
     #[serde(default)]
@@ -63,6 +87,7 @@ pub async fn start(
 pub async fn request_code(
     State(state): State<WalletState>,
     language: Language,
+    ClientAddress(client): ClientAddress,
     form: Result<Form<CodeRequest>, FormRejection>,
 ) -> Result<Response, WalletError> {
     let Form(form) = form.map_err(|_| WalletError::InvalidForm)?;
@@ -74,9 +99,17 @@ pub async fn request_code(
             Some("signin.error_identifier"),
         ));
     };
+    if !codes::admit_request(&state.db, &client, Utc::now()).await? {
+        tracing::warn!("sign-in code requests from one address over the limit");
+        return Ok(identifier_page(
+            &page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("signin.error_rate"),
+        ));
+    }
 
     match find_member(&state, &identifier).await? {
-        Some(member_id) => send_code(&state, &identifier, &member_id).await?,
+        Some(member_id) => send_code(&state, &identifier, &member_id, language.0).await?,
         None => tracing::info!("sign-in code requested for an identifier of no member"),
     }
     // NOTE: a member's request also writes a code and sends it before this
@@ -91,6 +124,7 @@ async fn send_code(
     state: &WalletState,
     identifier: &Identifier,
     member_id: &str,
+    language: &'static str,
 ) -> Result<(), WalletError> {
     let now = Utc::now();
     let code = match codes::issue(&state.db, member_id, now).await? {
@@ -108,6 +142,7 @@ async fn send_code(
         member_id: member_id.to_owned(),
         code,
         at: now,
+        language,
     };
     match state.sender.send(&message).await {
         Ok(()) => tracing::info!(member = %member_id, "sign-in code sent"),

@@ -417,3 +417,84 @@ async fn expired_session_rejected() {
     let page = wallet.get("/certificates", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
 }
+
+/// A code request carrying the connection address `ip`, as the server
+/// started by `main` records it.
+async fn request_from(wallet: &TestWallet, ip: [u8; 4]) -> StatusCode {
+    let mut request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from("identifier=nobody%40example.org"))
+        .expect("request");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40000,
+        ))));
+    wallet.send(request).await.status
+}
+
+#[tokio::test]
+async fn code_requests_limited_per_address() {
+    let wallet = TestWallet::start().await;
+    for attempt in 0..codes::MAX_REQUESTS_PER_ADDRESS {
+        assert_eq!(
+            request_from(&wallet, [192, 0, 2, 1]).await,
+            StatusCode::OK,
+            "request {attempt}"
+        );
+    }
+    assert_eq!(
+        request_from(&wallet, [192, 0, 2, 1]).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one request over the limit"
+    );
+    assert_eq!(
+        request_from(&wallet, [192, 0, 2, 2]).await,
+        StatusCode::OK,
+        "another address is not limited"
+    );
+}
+
+#[tokio::test]
+async fn address_limit_forgets_last_hour() {
+    let wallet = TestWallet::start().await;
+    let old = credentials::datetime::format(Utc::now() - Duration::minutes(61));
+    for _ in 0..codes::MAX_REQUESTS_PER_ADDRESS {
+        sqlx::query("INSERT INTO sign_in_requests (client_address, requested_at) VALUES ($1, $2)")
+            .bind("192.0.2.1")
+            .bind(&old)
+            .execute(&wallet.state.db)
+            .await
+            .expect("insert old request");
+    }
+    assert_eq!(request_from(&wallet, [192, 0, 2, 1]).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_cookie_is_http_only_and_same_site() {
+    let wallet = TestWallet::start_with(|config| config.secure_cookies = true).await;
+    let language = wallet.get("/?lang=ar", None).await;
+    let code = wallet.request_code(FATIMA_EMAIL).await;
+    let signed_in = wallet
+        .post_form(
+            "/sign-in/code",
+            &[("identifier", FATIMA_EMAIL), ("code", &code)],
+            None,
+        )
+        .await;
+    let session = signed_in.session_cookie().expect("session cookie");
+    let pair = session.split(';').next().expect("pair").to_owned();
+    let signed_out = wallet.post_form("/sign-out", &[], Some(&pair)).await;
+
+    let mut cookies = language.set_cookies();
+    cookies.extend(signed_in.set_cookies());
+    cookies.extend(signed_out.set_cookies());
+    assert_eq!(cookies.len(), 3, "{cookies:?}");
+    for cookie in cookies {
+        for attribute in ["; HttpOnly", "; SameSite=Lax", "; Secure", "; Path=/"] {
+            assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+        }
+    }
+}
