@@ -8,6 +8,7 @@ pub mod db;
 pub mod issuance;
 pub mod keystore;
 pub mod routes;
+pub mod status;
 
 use config::Config;
 use credentials::{Resolver, TrustedIssuer, Verifier};
@@ -24,6 +25,9 @@ pub struct AppState {
     pub issuance_lock: Arc<tokio::sync::Mutex<()>>,
     /// Checks what the issue endpoint signs against the academy's own keys.
     pub self_verifier: Arc<Verifier>,
+    /// Entries of each new status list: [`status::LIST_SIZE`], smaller
+    /// only in tests that fill a list.
+    pub status_list_size: i64,
 }
 
 impl AppState {
@@ -44,6 +48,7 @@ impl AppState {
             signer: Arc::new(signer),
             issuance_lock: Arc::new(tokio::sync::Mutex::new(())),
             self_verifier: Arc::new(self_verifier),
+            status_list_size: status::LIST_SIZE,
         })
     }
 }

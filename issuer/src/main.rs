@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use issuer::status::{self, State};
 use issuer::{catalogue, config::Config, routes, AppState};
 use std::path::PathBuf;
 
@@ -31,6 +32,27 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Revoke a credential for good. Prints what would change unless
+    /// `--yes` is given.
+    Revoke(StatusArgs),
+    /// Suspend a credential until it is reinstated. Prints what would
+    /// change unless `--yes` is given.
+    Suspend(StatusArgs),
+    /// Reinstate a suspended credential. Prints what would change unless
+    /// `--yes` is given.
+    Reinstate(StatusArgs),
+}
+
+#[derive(clap::Args)]
+struct StatusArgs {
+    /// The credential's id, such as urn:uuid:...
+    credential_id: String,
+    /// Why the status changes, in plain text; stored in the audit log.
+    #[arg(long)]
+    reason: String,
+    /// Make the change; without it the command only prints what it would do.
+    #[arg(long)]
+    yes: bool,
 }
 
 #[tokio::main]
@@ -77,7 +99,36 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Revoke(args) => change_status(&state, args, State::Revoked).await,
+        Command::Suspend(args) => change_status(&state, args, State::Suspended).await,
+        Command::Reinstate(args) => change_status(&state, args, State::Active).await,
     }
+}
+
+/// Prints the planned status change and, with `--yes`, makes it.
+async fn change_status(state: &AppState, args: StatusArgs, target: State) -> anyhow::Result<()> {
+    let reason = status::validate_reason(&args.reason)?;
+    let plan = status::describe_change(&state.db, &args.credential_id, target).await?;
+    print!("{plan}");
+    if !args.yes {
+        println!("Nothing was changed. Run the command again with --yes to make this change.");
+        return Ok(());
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let actor = format!("cli:{user}");
+    let change = status::Change {
+        credential_id: &args.credential_id,
+        target,
+        reason: &reason,
+        actor: &actor,
+    };
+    let record = status::change_status(&state.db, &change, chrono::Utc::now()).await?;
+    println!(
+        "The credential is now {} (changed at {}).",
+        record.state.as_str(),
+        record.changed_at
+    );
+    Ok(())
 }
 
 async fn serve(state: AppState) -> anyhow::Result<()> {

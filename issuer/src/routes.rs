@@ -1,6 +1,7 @@
 //! The issuer's HTTP API.
 
 use crate::audit;
+use crate::status;
 use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -25,6 +26,9 @@ pub fn router(state: AppState) -> Router {
         .route("/completions", post(report_completion))
         .route("/credentials/issue", post(issue_credential))
         .route("/credentials/{id}", get(staff_credential))
+        .route("/credentials/status", post(update_status))
+        .route("/status", get(status_lists))
+        .route("/status/{list_id}", get(status_list))
         .route("/public/credentials/{token}", get(public_credential))
         .route("/public/credentials/{token}/qr.png", get(public_qr_png))
         .route("/public/credentials/{token}/qr.svg", get(public_qr_svg))
@@ -151,6 +155,7 @@ async fn report_completion(
         public_url: &state.config.public_url,
         academy_name: state.config.academy_name(),
         actor: PlatformToken::ACTOR,
+        status_list_size: state.status_list_size,
     };
     let _guard = state.issuance_lock.lock().await;
     let outcome = issuance::record_completion(&state.db, &context, &report, Utc::now())
@@ -235,46 +240,55 @@ async fn issue_credential(
         }
     };
 
-    // Sign, then verify the result as any verifier would, so that a body
-    // naming unknown contexts or malformed values is rejected, not issued.
-    let now = Utc::now();
-    let signed = issuance::sign(&state.signer, &credential, now).map_err(|error| {
-        ApiProblem::unprocessable(
-            "credential",
-            format!("the credential cannot be signed: {error}"),
-        )
-    })?;
-    let report = state
-        .self_verifier
-        .verify_credential(&Value::Object(signed.clone()), now);
-    if let Some(problem) = report.errors.first() {
+    if credential.contains_key("credentialStatus") {
         return Err(ApiProblem::unprocessable(
-            "credential",
-            format!("the credential is not valid: {}", problem.detail),
+            "credential.credentialStatus",
+            "the issuer adds the status entries itself; remove credentialStatus from the request",
         ));
     }
 
-    let inserted = store_custom(&state, &id, &signed, now).await;
-    match inserted {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            return Err(ApiProblem::new(
-                StatusCode::CONFLICT,
-                format!("a credential with id {id} was already issued"),
-            )
-            .with_field("credential.id"));
+    let now = Utc::now();
+    let mut attempt = 1;
+    let signed = loop {
+        match store_custom(&state, &id, &credential, now).await {
+            Err(CustomIssueError::Database(error))
+                if attempt < 4 && crate::db::is_retryable(&error) && !is_duplicate(&state, &id).await =>
+            {
+                tracing::info!(%error, attempt, credential = %id, "issuance lost a race with another writer; running it again");
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+                attempt += 1;
+            }
+            Err(CustomIssueError::Database(error)) if crate::db::is_unique_violation(&error) => {
+                return Err(ApiProblem::new(
+                    StatusCode::CONFLICT,
+                    format!("a credential with id {id} was already issued"),
+                )
+                .with_field("credential.id"));
+            }
+            Err(CustomIssueError::Database(error)) => {
+                tracing::error!(%error, "could not store an issued credential");
+                return Err(ApiProblem::internal());
+            }
+            Err(CustomIssueError::Rejected(problem)) => return Err(problem),
+            Ok(signed) => break signed,
         }
-        Err(error) => {
-            tracing::error!(%error, "could not store an issued credential");
-            return Err(ApiProblem::internal());
-        }
-    }
+    };
     tracing::info!(credential = %id, "issued credential through the VC API");
     Ok((
         StatusCode::CREATED,
         Json(json!({ "verifiableCredential": signed })),
     )
         .into_response())
+}
+
+/// Returns whether a credential with this id is stored already.
+async fn is_duplicate(state: &AppState, id: &str) -> bool {
+    let row: Result<Option<(String,)>, _> =
+        sqlx::query_as("SELECT id FROM credentials WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&state.db)
+            .await;
+    matches!(row, Ok(Some(_)))
 }
 
 async fn staff_credential(
@@ -288,7 +302,18 @@ async fn staff_credential(
         .await
         .map_err(internal)?;
     let (document,) = row.ok_or_else(|| ApiProblem::not_found("no credential has this id"))?;
-    json_document(&document)
+    let document: Value = serde_json::from_str(&document).map_err(internal)?;
+    let current = status::status_of(&state.db, &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiProblem::not_found("no credential has this id"))?;
+    let history = status::history(&state.db, &id).await.map_err(internal)?;
+    Ok(Json(json!({
+        "verifiableCredential": document,
+        "status": current,
+        "statusHistory": history,
+    }))
+    .into_response())
 }
 
 async fn load_shared(state: &AppState, token: &str) -> Result<(String, String), ApiProblem> {
@@ -347,15 +372,55 @@ fn internal(error: impl std::fmt::Display) -> ApiProblem {
     ApiProblem::internal()
 }
 
-/// Stores a credential issued through the VC API with its audit entry, in
-/// one transaction.
+enum CustomIssueError {
+    Rejected(ApiProblem),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for CustomIssueError {
+    fn from(error: sqlx::Error) -> Self {
+        CustomIssueError::Database(error)
+    }
+}
+
+/// Issues a credential through the VC API in one transaction: allocates
+/// its status entries, signs it, verifies the result as any verifier
+/// would (so that a body naming unknown contexts or malformed values is
+/// rejected, not issued), and stores it with its audit entry.
 async fn store_custom(
     state: &AppState,
     id: &str,
-    signed: &Map<String, Value>,
+    credential: &Map<String, Value>,
     now: chrono::DateTime<Utc>,
-) -> sqlx::Result<()> {
+) -> Result<Map<String, Value>, CustomIssueError> {
     let mut tx = state.db.begin().await?;
+    let allocations = status::allocate(&mut tx, state.status_list_size, now).await?;
+    let mut credential = credential.clone();
+    credential.insert(
+        "credentialStatus".to_owned(),
+        Value::Array(
+            allocations
+                .iter()
+                .map(|allocation| allocation.entry(&state.config.public_url).to_json())
+                .collect(),
+        ),
+    );
+    let signed = issuance::sign(&state.signer, &credential, now).map_err(|error| {
+        CustomIssueError::Rejected(ApiProblem::unprocessable(
+            "credential",
+            format!("the credential cannot be signed: {error}"),
+        ))
+    })?;
+    let report = state
+        .self_verifier
+        .verify_credential(&Value::Object(signed.clone()), now);
+    if let Some(problem) = report.errors.first() {
+        return Err(CustomIssueError::Rejected(ApiProblem::unprocessable(
+            "credential",
+            format!("the credential is not valid: {}", problem.detail),
+        )));
+    }
+
     sqlx::query(
         "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
          VALUES ($1, NULL, 'custom', NULL, $2, $3, NULL, $4)",
@@ -366,6 +431,7 @@ async fn store_custom(
     .bind(issuance::share_token())
     .execute(&mut *tx)
     .await?;
+    status::record_entries(&mut tx, id, &allocations, now).await?;
     audit::record(
         &mut tx,
         &audit::Entry {
@@ -378,5 +444,141 @@ async fn store_custom(
         now,
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(signed)
+}
+
+/// One requested status in a VC API status update.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestedStatus {
+    #[serde(rename = "type")]
+    kind: String,
+    status: String,
+}
+
+/// Body of `POST /credentials/status`, the W3C VC API status update, with
+/// the reason this academy requires.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusUpdate {
+    credential_id: String,
+    credential_status: Vec<RequestedStatus>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// W3C VC API `POST /credentials/status`: revokes, suspends or reinstates
+/// a credential (staff token).
+async fn update_status(
+    State(state): State<AppState>,
+    _token: StaffToken,
+    ProblemJson(update): ProblemJson<StatusUpdate>,
+) -> Result<Response, ApiProblem> {
+    let [requested] = update.credential_status.as_slice() else {
+        return Err(ApiProblem::unprocessable(
+            "credentialStatus",
+            "credentialStatus must hold exactly one status",
+        ));
+    };
+    // The VC API names the list credential's type; the entry type is
+    // accepted too.
+    if !matches!(
+        requested.kind.as_str(),
+        "BitstringStatusListEntry" | "BitstringStatusListCredential"
+    ) {
+        return Err(ApiProblem::unprocessable(
+            "credentialStatus.type",
+            "the status type must be BitstringStatusListEntry",
+        ));
+    }
+    let target = status::State::parse(&requested.status).ok_or_else(|| {
+        ApiProblem::unprocessable(
+            "credentialStatus.status",
+            "the status must be revoked, suspended or active",
+        )
+    })?;
+    let change = status::Change {
+        credential_id: &update.credential_id,
+        target,
+        reason: update.reason.as_deref().unwrap_or_default(),
+        actor: StaffToken::ACTOR,
+    };
+    let record = status::change_status(&state.db, &change, Utc::now())
+        .await
+        .map_err(status_problem)?;
+    Ok(Json(record).into_response())
+}
+
+fn status_problem(error: status::ChangeError) -> ApiProblem {
+    use status::ChangeError;
+    match error {
+        ChangeError::NotFound => ApiProblem::not_found(error.to_string()),
+        ChangeError::InvalidReason(detail) => ApiProblem::unprocessable("reason", detail),
+        ChangeError::Revoked | ChangeError::Unchanged(_) | ChangeError::NoEntries => {
+            ApiProblem::new(StatusCode::CONFLICT, error.to_string())
+        }
+        ChangeError::Raced | ChangeError::Database(_) => internal(error),
+    }
+}
+
+/// The URLs of all status lists, as a JSON array.
+async fn status_lists(State(state): State<AppState>) -> Result<Response, ApiProblem> {
+    let urls = status::list_urls(&state.db, &state.config.public_url)
+        .await
+        .map_err(internal)?;
+    let mut response = Json(urls).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// A signed `BitstringStatusListCredential`, with an entity tag that
+/// `If-None-Match` can match for a 304.
+async fn status_list(
+    State(state): State<AppState>,
+    Path(list_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
+    if list_id.len() > 64 || !list_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiProblem::not_found("no status list has this id"));
+    }
+    let list = status::published_list(
+        &state.db,
+        &state.signer,
+        &state.config.public_url,
+        &list_id,
+        Utc::now(),
+    )
+    .await
+    .map_err(internal)?
+    .ok_or_else(|| ApiProblem::not_found("no status list has this id"))?;
+
+    let cache_headers = [
+        (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
+        (header::ETAG, list.etag.clone()),
+    ];
+    if if_none_match(&headers, &list.etag) {
+        return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
+    }
+    Ok((
+        cache_headers,
+        [(header::CONTENT_TYPE, "application/vc")],
+        list.document,
+    )
+        .into_response())
+}
+
+/// Returns whether an `If-None-Match` header matches `etag` (RFC 9110,
+/// section 13.1.2: weak comparison, `*` matches any).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }

@@ -137,9 +137,10 @@ async fn module_with_validity_gets_valid_until() {
     let (status, body) = app.complete(MEMBER, "food-hygiene", "2026-03-15").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["module_credential"]["id"].as_str().expect("id");
-    let (_, credential) = app
+    let (_, stored) = app
         .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
         .await;
+    let credential = &stored["verifiableCredential"];
     assert_eq!(credential["validFrom"], "2026-03-15T00:00:00Z");
     assert_eq!(credential["validUntil"], "2028-03-15T00:00:00Z");
 
@@ -429,9 +430,10 @@ async fn expiring_modules_bound_the_path() {
     let id = last["path_credentials"][0]["id"]
         .as_str()
         .expect("path credential");
-    let (_, credential) = app
+    let (_, stored) = app
         .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
         .await;
+    let credential = &stored["verifiableCredential"];
     assert_eq!(credential["validFrom"], "2026-11-01T00:00:00Z");
     assert_eq!(
         credential["validUntil"], "2028-03-15T00:00:00Z",
