@@ -226,7 +226,12 @@ async fn open_list(
     .bind(datetime::format(now))
     .execute(&mut **tx)
     .await?;
-    tracing::info!(purpose = purpose.as_str(), sequence, size, "opened a status list");
+    tracing::info!(
+        purpose = purpose.as_str(),
+        sequence,
+        size,
+        "opened a status list"
+    );
     Ok(())
 }
 
@@ -345,7 +350,10 @@ pub async fn published_list(
             .bind(list_id)
             .fetch_all(pool)
             .await?;
-    let indexes: Vec<u64> = set.into_iter().map(|(index,)| index.unsigned_abs()).collect();
+    let indexes: Vec<u64> = set
+        .into_iter()
+        .map(|(index,)| index.unsigned_abs())
+        .collect();
     let encoded = encode_list(&indexes, size.unsigned_abs())?;
     let url = list_url(public_url, list_id);
     let valid_until = now + LIST_VALID_FOR;
@@ -442,7 +450,9 @@ pub struct Change<'a> {
 pub enum ChangeError {
     #[error("no credential has this id")]
     NotFound,
-    #[error("this credential was revoked, and a revoked credential cannot be suspended or reinstated")]
+    #[error(
+        "this credential was revoked, and a revoked credential cannot be suspended or reinstated"
+    )]
     Revoked,
     #[error("this credential is already {}", .0.as_str())]
     Unchanged(State),
@@ -516,7 +526,11 @@ pub async fn change_status(
         if !retry || attempt >= ATTEMPTS {
             return result;
         }
-        tracing::info!(credential = change.credential_id, attempt, "status change lost a race; running it again");
+        tracing::info!(
+            credential = change.credential_id,
+            attempt,
+            "status change lost a race; running it again"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64)).await;
         attempt += 1;
     }
@@ -531,9 +545,7 @@ pub async fn apply_change(
     now: DateTime<Utc>,
 ) -> Result<StatusRecord, ChangeError> {
     let id = change.credential_id;
-    let current = current_state(&mut **tx, id)
-        .await?
-        .ok_or(ChangeError::NotFound)?;
+    let current = current_state(tx, id).await?.ok_or(ChangeError::NotFound)?;
     if current == State::Revoked {
         return Err(ChangeError::Revoked);
     }
@@ -597,7 +609,7 @@ pub async fn apply_change(
     }
 
     audit::record(
-        &mut **tx,
+        tx,
         &audit::Entry {
             actor: change.actor,
             action: change.target.action(),
@@ -612,7 +624,13 @@ pub async fn apply_change(
         now,
     )
     .await?;
-    tracing::info!(credential = id, from = current.as_str(), to = change.target.as_str(), actor = change.actor, "changed credential status");
+    tracing::info!(
+        credential = id,
+        from = current.as_str(),
+        to = change.target.as_str(),
+        actor = change.actor,
+        "changed credential status"
+    );
     Ok(StatusRecord {
         credential_id: id.to_owned(),
         state: change.target,
@@ -643,21 +661,33 @@ async fn current_state(conn: &mut db::Connection, id: &str) -> sqlx::Result<Opti
 /// Returns the stored status of a credential, `None` when no credential
 /// has this id.
 pub async fn status_of(pool: &Pool, id: &str) -> sqlx::Result<Option<StatusRecord>> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>, String)> =
-        sqlx::query_as(
-            "SELECT c.id, s.state, s.reason, s.changed_at, c.issued_at FROM credentials c
+    /// Credential id, state, reason, changed at, issued at.
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT c.id, s.state, s.reason, s.changed_at, c.issued_at FROM credentials c
              LEFT JOIN credential_status s ON s.credential_id = c.id
              WHERE c.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|(credential_id, state, reason, changed_at, issued_at)| StatusRecord {
-        credential_id,
-        state: state.as_deref().and_then(State::parse).unwrap_or(State::Active),
-        reason,
-        changed_at: changed_at.unwrap_or(issued_at),
-    }))
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(
+        |(credential_id, state, reason, changed_at, issued_at)| StatusRecord {
+            credential_id,
+            state: state
+                .as_deref()
+                .and_then(State::parse)
+                .unwrap_or(State::Active),
+            reason,
+            changed_at: changed_at.unwrap_or(issued_at),
+        },
+    ))
 }
 
 /// Returns the status changes of a credential from the audit log, oldest
@@ -739,7 +769,9 @@ mod tests {
     #[test]
     fn permutation_hides_order() {
         let key = [42u8; 32];
-        let first: Vec<u64> = (0..16).map(|n| permute(&key, n, LIST_SIZE as u64)).collect();
+        let first: Vec<u64> = (0..16)
+            .map(|n| permute(&key, n, LIST_SIZE as u64))
+            .collect();
         assert_ne!(first, (0..16).collect::<Vec<_>>());
         assert!(first.iter().all(|&index| index < LIST_SIZE as u64));
     }

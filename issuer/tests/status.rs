@@ -40,12 +40,17 @@ fn credential_id(credential: &Value) -> String {
 
 /// The (list URL, index) of a credential's entry with `purpose`.
 fn entry(credential: &Value, purpose: &str) -> (String, u64) {
-    let entries = credential["credentialStatus"].as_array().expect("credentialStatus array");
+    let entries = credential["credentialStatus"]
+        .as_array()
+        .expect("credentialStatus array");
     let entry = entries
         .iter()
         .find(|entry| entry["statusPurpose"] == purpose)
         .unwrap_or_else(|| panic!("no {purpose} entry in {credential}"));
-    let url = entry["statusListCredential"].as_str().expect("list url").to_owned();
+    let url = entry["statusListCredential"]
+        .as_str()
+        .expect("list url")
+        .to_owned();
     let index: u64 = entry["statusListIndex"]
         .as_str()
         .expect("index is a string")
@@ -55,7 +60,9 @@ fn entry(credential: &Value, purpose: &str) -> (String, u64) {
 }
 
 fn list_path(url: &str) -> String {
-    url.strip_prefix("http://127.0.0.1:8080").expect("list under the public url").to_owned()
+    url.strip_prefix("http://127.0.0.1:8080")
+        .expect("list under the public url")
+        .to_owned()
 }
 
 async fn change(app: &TestApp, id: &str, to: &str, reason: Option<&str>) -> (StatusCode, Value) {
@@ -66,7 +73,8 @@ async fn change(app: &TestApp, id: &str, to: &str, reason: Option<&str>) -> (Sta
     if let Some(reason) = reason {
         body["reason"] = json!(reason);
     }
-    app.json("POST", "/credentials/status", Some(STAFF), Some(body)).await
+    app.json("POST", "/credentials/status", Some(STAFF), Some(body))
+        .await
 }
 
 /// Fetches a list credential and returns it with the indexes of its set bits.
@@ -75,7 +83,9 @@ async fn fetch_list(app: &TestApp, url: &str) -> (Value, Vec<u64>) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type.as_deref(), Some("application/vc"));
     let list: Value = serde_json::from_slice(&bytes).expect("json list");
-    let encoded = list["credentialSubject"]["encodedList"].as_str().expect("encodedList");
+    let encoded = list["credentialSubject"]["encodedList"]
+        .as_str()
+        .expect("encodedList");
     let compressed = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(encoded.strip_prefix('u').expect("multibase base64url"))
         .expect("base64url");
@@ -126,7 +136,9 @@ async fn complete_path(app: &TestApp) -> (Vec<Value>, Value) {
 }
 
 async fn stored(app: &TestApp, id: &str) -> Value {
-    let (status, body) = app.json("GET", &format!("/credentials/{id}"), Some(STAFF), None).await;
+    let (status, body) = app
+        .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["verifiableCredential"].clone()
 }
@@ -146,8 +158,14 @@ async fn issued_credentials_have_both_entries() {
         for purpose in ["revocation", "suspension"] {
             let (url, index) = entry(credential, purpose);
             assert_eq!(url, format!("http://127.0.0.1:8080/status/{purpose}-1"));
-            assert!(seen.insert((url.clone(), index)), "index {index} of {url} given twice");
-            let full = entries.iter().find(|e| e["statusPurpose"] == purpose).expect("entry");
+            assert!(
+                seen.insert((url.clone(), index)),
+                "index {index} of {url} given twice"
+            );
+            let full = entries
+                .iter()
+                .find(|e| e["statusPurpose"] == purpose)
+                .expect("entry");
             assert_eq!(full["type"], "BitstringStatusListEntry");
             assert_eq!(full["id"], format!("{url}#{index}"));
         }
@@ -187,10 +205,11 @@ async fn issue_rejects_caller_status() {
 
 /// Adds members so that `needed` distinct completions exist.
 async fn add_members(app: &TestApp, count: usize) {
-    let (cooperative,): (String,) = sqlx::query_as("SELECT id FROM cooperatives ORDER BY id LIMIT 1")
-        .fetch_one(&app.state.db)
-        .await
-        .expect("cooperative");
+    let (cooperative,): (String,) =
+        sqlx::query_as("SELECT id FROM cooperatives ORDER BY id LIMIT 1")
+            .fetch_one(&app.state.db)
+            .await
+            .expect("cooperative");
     for n in 0..count {
         sqlx::query(
             "INSERT INTO members (id, cooperative_id, name_ar, name_latin, email, phone, role, identity_salt)
@@ -219,7 +238,11 @@ async fn concurrent_completions_get_distinct_indexes() {
         .expect("modules");
     let pairs: Vec<(String, String)> = members
         .iter()
-        .flat_map(|member| modules.iter().map(move |module| (member.clone(), module.clone())))
+        .flat_map(|member| {
+            modules
+                .iter()
+                .map(move |module| (member.clone(), module.clone()))
+        })
         .take(200)
         .collect();
     assert_eq!(pairs.len(), 200);
@@ -242,7 +265,8 @@ async fn concurrent_completions_get_distinct_indexes() {
     for (n, (member, module)) in pairs.into_iter().enumerate() {
         let router = routers[n % 2].clone();
         tasks.push(tokio::spawn(async move {
-            let body = json!({"member_id": member, "module_id": module, "completed_on": "2026-11-20"});
+            let body =
+                json!({"member_id": member, "module_id": module, "completed_on": "2026-11-20"});
             let request = Request::post("/completions")
                 .header(header::AUTHORIZATION, format!("Bearer {PLATFORM}"))
                 .header(header::CONTENT_TYPE, "application/json")
@@ -250,7 +274,12 @@ async fn concurrent_completions_get_distinct_indexes() {
                 .expect("request");
             let response = router.oneshot(request).await.expect("response");
             let status = response.status();
-            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
             (status, String::from_utf8_lossy(&bytes).into_owned())
         }));
     }
@@ -277,7 +306,10 @@ async fn concurrent_completions_get_distinct_indexes() {
         .expect("entries");
         assert_eq!(entries, credentials, "{purpose}: one entry per credential");
         assert_eq!(distinct, credentials, "{purpose}: distinct indexes");
-        assert_eq!(credentials_with_entry, credentials, "{purpose}: every credential");
+        assert_eq!(
+            credentials_with_entry, credentials,
+            "{purpose}: every credential"
+        );
     }
 }
 
@@ -327,10 +359,16 @@ async fn revoke_flips_exactly_one_bit() {
     let (list, after) = fetch_list(&app, &revocation_url).await;
     assert_eq!(after, vec![index]);
     assert_eq!(list["id"], revocation_url);
-    assert_eq!(list["type"], json!(["VerifiableCredential", "BitstringStatusListCredential"]));
+    assert_eq!(
+        list["type"],
+        json!(["VerifiableCredential", "BitstringStatusListCredential"])
+    );
     assert_eq!(list["credentialSubject"]["statusPurpose"], "revocation");
     assert_eq!(list["credentialSubject"]["type"], "BitstringStatusList");
-    assert_eq!(list["credentialSubject"]["id"], format!("{revocation_url}#list"));
+    assert_eq!(
+        list["credentialSubject"]["id"],
+        format!("{revocation_url}#list")
+    );
     assert_eq!(list["issuer"], app.state.config.did);
     assert!(list["validUntil"].is_string());
     let report = app.verifier().await.verify_credential(&list, Utc::now());
@@ -357,7 +395,9 @@ async fn suspend_then_reinstate() {
     assert!(fetch_list(&app, &url).await.1.is_empty());
     assert_eq!(state_of(&app, &id).await, "active");
 
-    let (status, body) = app.json("GET", &format!("/credentials/{id}"), Some(STAFF), None).await;
+    let (status, body) = app
+        .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"]["state"], "active");
     assert_eq!(body["status"]["reason"], "review found no fault");
@@ -379,7 +419,10 @@ async fn revoked_cannot_be_reinstated() {
     for target in ["active", "suspended", "revoked"] {
         let (status, body) = change(&app, &id, target, Some("try again")).await;
         assert_eq!(status, StatusCode::CONFLICT, "{target}: {body}");
-        assert!(body["detail"].as_str().expect("detail").contains("revoked"), "{body}");
+        assert!(
+            body["detail"].as_str().expect("detail").contains("revoked"),
+            "{body}"
+        );
     }
     assert_eq!(state_of(&app, &id).await, "revoked");
     assert_eq!(status_audit_count(&app, &id).await, 1);
@@ -416,9 +459,19 @@ async fn reasons_are_required() {
     let app = TestApp::start().await;
     let id = credential_id(&issue(&app).await);
     let long = "x".repeat(status::MAX_REASON_CHARS + 1);
-    for reason in [None, Some(""), Some("   "), Some(long.as_str()), Some("two\nlines")] {
+    for reason in [
+        None,
+        Some(""),
+        Some("   "),
+        Some(long.as_str()),
+        Some("two\nlines"),
+    ] {
         let (status, body) = change(&app, &id, "revoked", reason).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{reason:?}: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{reason:?}: {body}"
+        );
     }
     assert_eq!(state_of(&app, &id).await, "active");
     assert_eq!(status_audit_count(&app, &id).await, 0);
@@ -438,7 +491,9 @@ async fn unauthenticated_changes_get_401() {
             .json("POST", "/credentials/status", token, Some(body.clone()))
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
-        let (status, _) = app.json("GET", &format!("/credentials/{id}"), token, None).await;
+        let (status, _) = app
+            .json("GET", &format!("/credentials/{id}"), token, None)
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
     }
     assert_eq!(state_of(&app, &id).await, "active");
@@ -467,7 +522,9 @@ async fn audit_has_one_entry_per_change() {
         let (status, body) = change(&app, &id, target, Some(reason)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let entries = issuer::audit::recent(&app.state.db, Some(&id), 10).await.expect("audit");
+    let entries = issuer::audit::recent(&app.state.db, Some(&id), 10)
+        .await
+        .expect("audit");
     let actions: Vec<(&str, Option<&str>, &str)> = entries
         .iter()
         .map(|e| (e.action.as_str(), e.reason.as_deref(), e.actor.as_str()))
@@ -502,8 +559,14 @@ async fn list_etag_answers_304() {
                 .oneshot(request.body(Body::empty()).expect("request"))
                 .await
                 .expect("response");
-            let etag = response.headers().get(header::ETAG).map(|v| v.to_str().expect("ascii").to_owned());
-            let cache = response.headers().get(header::CACHE_CONTROL).map(|v| v.to_str().expect("ascii").to_owned());
+            let etag = response
+                .headers()
+                .get(header::ETAG)
+                .map(|v| v.to_str().expect("ascii").to_owned());
+            let cache = response
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().expect("ascii").to_owned());
             (response.status(), etag, cache)
         }
     };
@@ -528,10 +591,11 @@ async fn failed_change_leaves_nothing() {
     let credential = issue(&app).await;
     let id = credential_id(&credential);
     let versions = || async {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT id, version FROM status_lists ORDER BY id")
-            .fetch_all(&app.state.db)
-            .await
-            .expect("versions");
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, version FROM status_lists ORDER BY id")
+                .fetch_all(&app.state.db)
+                .await
+                .expect("versions");
         rows
     };
     let before = versions().await;
@@ -577,7 +641,11 @@ async fn command_prints_plan_then_acts_with_yes() {
     };
 
     let output = run(false);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let plan = String::from_utf8_lossy(&output.stdout);
     assert!(plan.contains(&path_id), "{plan}");
     assert!(plan.contains(MEMBER), "{plan}");
@@ -589,11 +657,20 @@ async fn command_prints_plan_then_acts_with_yes() {
     assert_eq!(state_of(&app, &path_id).await, "active");
 
     let output = run(true);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(state_of(&app, &path_id).await, "revoked");
-    let entries = issuer::audit::recent(&app.state.db, Some(&path_id), 1).await.expect("audit");
+    let entries = issuer::audit::recent(&app.state.db, Some(&path_id), 1)
+        .await
+        .expect("audit");
     assert!(entries[0].actor.starts_with("cli:"), "{:?}", entries[0]);
 
     let output = run(true);
-    assert!(!output.status.success(), "a revoked credential stays revoked");
+    assert!(
+        !output.status.success(),
+        "a revoked credential stays revoked"
+    );
 }
