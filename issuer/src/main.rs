@@ -47,7 +47,7 @@ enum Command {
 struct StatusArgs {
     /// The credential's id, such as urn:uuid:...
     credential_id: String,
-    /// Why the status changes, in plain text; stored in the audit log.
+    /// Reason for the change, in plain text, stored in the audit log.
     #[arg(long)]
     reason: String,
     /// Make the change; without it the command only prints what it would do.

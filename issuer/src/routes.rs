@@ -384,9 +384,9 @@ impl From<sqlx::Error> for CustomIssueError {
 }
 
 /// Issues a credential through the VC API in one transaction: allocates
-/// its status entries, signs it, verifies the result as any verifier
-/// would (so that a body naming unknown contexts or malformed values is
-/// rejected, not issued), and stores it with its audit entry.
+/// its status entries, signs it, verifies it and stores it with its audit
+/// entry. Verifying the result as any verifier would rejects a body that
+/// names unknown contexts or malformed values, instead of issuing it.
 async fn store_custom(
     state: &AppState,
     id: &str,
@@ -522,7 +522,7 @@ fn status_problem(error: status::ChangeError) -> ApiProblem {
     }
 }
 
-/// The URLs of all status lists, as a JSON array.
+/// Returns the URLs of all status lists, as a JSON array.
 async fn status_lists(State(state): State<AppState>) -> Result<Response, ApiProblem> {
     let urls = status::list_urls(&state.db, &state.config.public_url)
         .await
@@ -535,8 +535,8 @@ async fn status_lists(State(state): State<AppState>) -> Result<Response, ApiProb
     Ok(response)
 }
 
-/// A signed `BitstringStatusListCredential`, with an entity tag that
-/// `If-None-Match` can match for a 304.
+/// Returns a signed `BitstringStatusListCredential` with an entity tag,
+/// or 304 when `If-None-Match` matches that tag.
 async fn status_list(
     State(state): State<AppState>,
     Path(list_id): Path<String>,
