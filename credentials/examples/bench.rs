@@ -67,6 +67,7 @@ fn typical(issuer: &str) -> Map<String, Value> {
         score: Some(88),
         evidence_url: None,
         supporting: Vec::new(),
+        status: Vec::new(),
     })
 }
 

@@ -73,6 +73,8 @@ fn realistic_credential(key: &SigningKey, valid_until: Option<DateTime<Utc>>) ->
         score: None,
         evidence_url: None,
         supporting: Vec::new(),
+        // Added below as JSON, as the issuer places them.
+        status: Vec::new(),
     };
     let mut unsigned = model::open_badge(&input);
     let list = "https://academy.taawounya.ma/status";

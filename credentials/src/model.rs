@@ -75,6 +75,34 @@ pub struct CredentialInput {
     pub score: Option<u8>,
     pub evidence_url: Option<String>,
     pub supporting: Vec<Supporting>,
+    /// Status list entries (Bitstring Status List v1.0), placed in
+    /// `credentialStatus` when there is at least one.
+    pub status: Vec<StatusEntry>,
+}
+
+/// A `BitstringStatusListEntry`: the bit at `index` of the list published
+/// at `list_url` tells whether the credential is revoked or suspended
+/// (Bitstring Status List v1.0, section 2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusEntry {
+    /// `revocation` or `suspension`.
+    pub purpose: String,
+    pub list_url: String,
+    pub index: u64,
+}
+
+impl StatusEntry {
+    /// The entry as JSON, with the index as a decimal string as the
+    /// specification requires.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": format!("{}#{}", self.list_url, self.index),
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": self.purpose,
+            "statusListIndex": self.index.to_string(),
+            "statusListCredential": self.list_url,
+        })
+    }
 }
 
 /// Builds an unsigned `OpenBadgeCredential`.
@@ -124,6 +152,10 @@ pub fn open_badge(input: &CredentialInput) -> Map<String, Value> {
     });
     if let Some(until) = input.valid_until {
         credential["validUntil"] = Value::String(datetime::format(until));
+    }
+    if !input.status.is_empty() {
+        credential["credentialStatus"] =
+            Value::Array(input.status.iter().map(StatusEntry::to_json).collect());
     }
 
     let mut evidence: Vec<Value> = input

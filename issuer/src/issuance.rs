@@ -7,6 +7,7 @@
 //! credential out even if two writers race.
 
 use crate::audit;
+use crate::status;
 use crate::keystore::Signer;
 use chrono::{DateTime, NaiveDate, Utc};
 use credentials::model::{
@@ -153,6 +154,8 @@ pub struct IssuerContext<'a> {
     pub public_url: &'a str,
     pub academy_name: LocalizedText,
     pub actor: &'a str,
+    /// Entries of each new status list: `status::LIST_SIZE` except in tests.
+    pub status_list_size: i64,
 }
 
 /// Transactions that lose a race with another writer are run again this
@@ -283,6 +286,7 @@ async fn record_valid_completion(
                 score: completion.score,
                 evidence_url: completion.evidence_url.clone(),
                 supporting: Vec::new(),
+                status: Vec::new(),
             };
             let issued = store_signed(
                 &mut tx, issuer, &input, "module", &module.id, &member.id, now,
@@ -404,6 +408,7 @@ async fn issue_finished_paths(
                     })
                 })
                 .collect(),
+            status: Vec::new(),
         };
         issued.push(store_signed(tx, issuer, &input, "path", &path_id, &member.id, now).await?);
     }
@@ -419,7 +424,13 @@ async fn store_signed(
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<IssuedCredential, IssueError> {
-    let unsigned = model::open_badge(input);
+    let allocations = status::allocate(tx, issuer.status_list_size, now).await?;
+    let mut input = input.clone();
+    input.status = allocations
+        .iter()
+        .map(|allocation| allocation.entry(issuer.public_url))
+        .collect();
+    let unsigned = model::open_badge(&input);
     let signed = Value::Object(sign(issuer.signer, &unsigned, now)?);
     let compact =
         credentials::compact::sign(&signed, &issuer.signer.key, &issuer.signer.method_id())?;
@@ -443,6 +454,7 @@ async fn store_signed(
     .bind(&issued.share_token)
     .execute(&mut **tx)
     .await?;
+    status::record_entries(tx, &issued.id, &allocations, now).await?;
     audit::record(
         &mut **tx,
         &audit::Entry {

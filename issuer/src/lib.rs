@@ -11,6 +11,7 @@ pub mod keystore;
 pub mod reissue;
 pub mod routes;
 pub mod tokens;
+pub mod status;
 
 use config::Config;
 use credentials::{Resolver, TrustedIssuer, Verifier};
@@ -26,6 +27,9 @@ pub struct AppState {
     pub keys: Arc<Keystore>,
     /// Serializes issuance in this process; see `issuance`.
     pub issuance_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Entries of each new status list: [`status::LIST_SIZE`], smaller
+    /// only in tests that fill a list.
+    pub status_list_size: i64,
 }
 
 impl AppState {
@@ -41,6 +45,7 @@ impl AppState {
             config: Arc::new(config),
             keys: Arc::new(keys),
             issuance_lock: Arc::new(tokio::sync::Mutex::new(())),
+            status_list_size: status::LIST_SIZE,
         })
     }
 

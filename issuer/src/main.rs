@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use issuer::status::{self, State};
 use issuer::{catalogue, config::Config, reissue, routes, tokens, AppState};
 use std::path::PathBuf;
 
@@ -42,6 +43,15 @@ enum Command {
     /// Manage API access tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Revoke a credential for good. Prints what would change unless
+    /// `--yes` is given.
+    Revoke(StatusArgs),
+    /// Suspend a credential until it is reinstated. Prints what would
+    /// change unless `--yes` is given.
+    Suspend(StatusArgs),
+    /// Reinstate a suspended credential. Prints what would change unless
+    /// `--yes` is given.
+    Reinstate(StatusArgs),
 }
 
 #[derive(Subcommand)]
@@ -93,6 +103,18 @@ enum TokensCommand {
     Revoke { id: String },
 }
 
+#[derive(clap::Args)]
+struct StatusArgs {
+    /// The credential's id, such as urn:uuid:...
+    credential_id: String,
+    /// Reason for the change, in plain text, stored in the audit log.
+    #[arg(long)]
+    reason: String,
+    /// Make the change; without it the command only prints what it would do.
+    #[arg(long)]
+    yes: bool,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -140,7 +162,35 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys(command) => keys_command(&state, command).await,
         Command::Tokens(command) => tokens_command(&state, command).await,
+        Command::Revoke(args) => change_status(&state, args, State::Revoked).await,
+        Command::Suspend(args) => change_status(&state, args, State::Suspended).await,
+        Command::Reinstate(args) => change_status(&state, args, State::Active).await,
     }
+}
+
+/// Prints the planned status change and, with `--yes`, makes it.
+async fn change_status(state: &AppState, args: StatusArgs, target: State) -> anyhow::Result<()> {
+    let reason = status::validate_reason(&args.reason)?;
+    let plan = status::describe_change(&state.db, &args.credential_id, target).await?;
+    print!("{plan}");
+    if !args.yes {
+        println!("Nothing was changed. Run the command again with --yes to make this change.");
+        return Ok(());
+    }
+    let actor = cli_actor();
+    let change = status::Change {
+        credential_id: &args.credential_id,
+        target,
+        reason: &reason,
+        actor: &actor,
+    };
+    let record = status::change_status(&state.db, &change, chrono::Utc::now()).await?;
+    println!(
+        "The credential is now {} (changed at {}).",
+        record.state.as_str(),
+        record.changed_at
+    );
+    Ok(())
 }
 
 /// A progress bar on the terminal; hidden when standard error is not one.
@@ -167,6 +217,7 @@ async fn import_completions(state: &AppState, file: &std::path::Path) -> anyhow:
         public_url: &state.config.public_url,
         academy_name: state.config.academy_name(),
         actor: &actor,
+        status_list_size: state.status_list_size,
     };
     let started = std::time::Instant::now();
     let summary =

@@ -1,6 +1,7 @@
 //! The issuer's HTTP API.
 
 use crate::audit;
+use crate::status;
 use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
 use crate::keystore::KeyError;
 use crate::tokens::{self, Caller, Scope};
@@ -30,6 +31,9 @@ pub fn router(state: AppState) -> Router {
         .route("/credentials/{id}", get(staff_credential))
         .route("/keys", get(list_keys))
         .route("/keys/{id}/activate", post(activate_key))
+        .route("/credentials/status", post(update_status))
+        .route("/status", get(status_lists))
+        .route("/status/{list_id}", get(status_list))
         .route("/public/credentials/{token}", get(public_credential))
         .route("/public/credentials/{token}/qr.png", get(public_qr_png))
         .route("/public/credentials/{token}/qr.svg", get(public_qr_svg))
@@ -213,6 +217,7 @@ async fn report_completion(
         public_url: &state.config.public_url,
         academy_name: state.config.academy_name(),
         actor: token.actor(),
+        status_list_size: state.status_list_size,
     };
     let _guard = state.issuance_lock.lock().await;
     let outcome = issuance::record_completion(&state.db, &context, &report, Utc::now())
@@ -297,58 +302,55 @@ async fn issue_credential(
         }
     };
 
-    // Sign, then verify the result as any verifier would, so that a body
-    // naming unknown contexts or malformed values is rejected, not issued.
-    let now = Utc::now();
-    let signer = state.keys.current_signer().await.map_err(internal)?;
-    let signed = issuance::sign(&signer, &credential, now).map_err(|error| {
-        ApiProblem::unprocessable(
-            "credential",
-            format!("the credential cannot be signed: {error}"),
-        )
-    })?;
-    let report = state
-        .self_verifier()
-        .await
-        .map_err(internal)?
-        .verify_credential(&Value::Object(signed.clone()), now);
-    if let Some(problem) = report.errors.first() {
+    if credential.contains_key("credentialStatus") {
         return Err(ApiProblem::unprocessable(
-            "credential",
-            format!("the credential is not valid: {}", problem.detail),
+            "credential.credentialStatus",
+            "the issuer adds the status entries itself; remove credentialStatus from the request",
         ));
     }
 
-    // A credential without the dates or names the summary needs gets no
-    // compact form, so its QR code carries the link alone.
-    let compact = credentials::compact::sign(
-        &Value::Object(signed.clone()),
-        &signer.key,
-        &signer.method_id(),
-    )
-    .map_err(|error| tracing::info!(credential = %id, %error, "issued without a compact form"))
-    .ok();
-    let inserted = store_custom(&state, token.actor(), &id, &signed, compact.as_deref(), now).await;
-    match inserted {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            return Err(ApiProblem::new(
-                StatusCode::CONFLICT,
-                format!("a credential with id {id} was already issued"),
-            )
-            .with_field("credential.id"));
+    let now = Utc::now();
+    let mut attempt = 1;
+    let signed = loop {
+        match store_custom(&state, token.actor(), &id, &credential, now).await {
+            Err(CustomIssueError::Database(error))
+                if attempt < 4 && crate::db::is_retryable(&error) && !is_duplicate(&state, &id).await =>
+            {
+                tracing::info!(%error, attempt, credential = %id, "issuance lost a race with another writer; running it again");
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+                attempt += 1;
+            }
+            Err(CustomIssueError::Database(error)) if crate::db::is_unique_violation(&error) => {
+                return Err(ApiProblem::new(
+                    StatusCode::CONFLICT,
+                    format!("a credential with id {id} was already issued"),
+                )
+                .with_field("credential.id"));
+            }
+            Err(CustomIssueError::Database(error)) => {
+                tracing::error!(%error, "could not store an issued credential");
+                return Err(ApiProblem::internal());
+            }
+            Err(CustomIssueError::Rejected(problem)) => return Err(problem),
+            Ok(signed) => break signed,
         }
-        Err(error) => {
-            tracing::error!(%error, "could not store an issued credential");
-            return Err(ApiProblem::internal());
-        }
-    }
+    };
     tracing::info!(credential = %id, "issued credential through the VC API");
     Ok((
         StatusCode::CREATED,
         Json(json!({ "verifiableCredential": signed })),
     )
         .into_response())
+}
+
+/// Returns whether a credential with this id is stored already.
+async fn is_duplicate(state: &AppState, id: &str) -> bool {
+    let row: Result<Option<(String,)>, _> =
+        sqlx::query_as("SELECT id FROM credentials WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&state.db)
+            .await;
+    matches!(row, Ok(Some(_)))
 }
 
 async fn staff_credential(
@@ -362,7 +364,18 @@ async fn staff_credential(
         .await
         .map_err(internal)?;
     let (document,) = row.ok_or_else(|| ApiProblem::not_found("no credential has this id"))?;
-    json_document(&document)
+    let document: Value = serde_json::from_str(&document).map_err(internal)?;
+    let current = status::status_of(&state.db, &id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiProblem::not_found("no credential has this id"))?;
+    let history = status::history(&state.db, &id).await.map_err(internal)?;
+    Ok(Json(json!({
+        "verifiableCredential": document,
+        "status": current,
+        "statusHistory": history,
+    }))
+    .into_response())
 }
 
 /// A shared credential: its document, share token and compact form.
@@ -444,17 +457,74 @@ fn internal(error: impl std::fmt::Display) -> ApiProblem {
     ApiProblem::internal()
 }
 
-/// Stores a credential issued through the VC API with its audit entry, in
-/// one transaction.
+enum CustomIssueError {
+    Rejected(ApiProblem),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for CustomIssueError {
+    fn from(error: sqlx::Error) -> Self {
+        CustomIssueError::Database(error)
+    }
+}
+
+/// Issues a credential through the VC API in one transaction: allocates
+/// its status entries, signs it, verifies it and stores it with its audit
+/// entry. Verifying the result as any verifier would rejects a body that
+/// names unknown contexts or malformed values, instead of issuing it.
 async fn store_custom(
     state: &AppState,
     actor: &str,
     id: &str,
-    signed: &Map<String, Value>,
-    compact: Option<&str>,
+    credential: &Map<String, Value>,
     now: chrono::DateTime<Utc>,
-) -> sqlx::Result<()> {
+) -> Result<Map<String, Value>, CustomIssueError> {
+    let signer = state
+        .keys
+        .current_signer()
+        .await
+        .map_err(|error| CustomIssueError::Rejected(internal(error)))?;
+    let verifier = state
+        .self_verifier()
+        .await
+        .map_err(|error| CustomIssueError::Rejected(internal(error)))?;
     let mut tx = state.db.begin().await?;
+    let allocations = status::allocate(&mut tx, state.status_list_size, now).await?;
+    let mut credential = credential.clone();
+    credential.insert(
+        "credentialStatus".to_owned(),
+        Value::Array(
+            allocations
+                .iter()
+                .map(|allocation| allocation.entry(&state.config.public_url).to_json())
+                .collect(),
+        ),
+    );
+    let signed = issuance::sign(&signer, &credential, now).map_err(|error| {
+        CustomIssueError::Rejected(ApiProblem::unprocessable(
+            "credential",
+            format!("the credential cannot be signed: {error}"),
+        ))
+    })?;
+    // Sign, then verify the result as any verifier would, so that a body
+    // naming unknown contexts or malformed values is rejected, not issued.
+    let report = verifier.verify_credential(&Value::Object(signed.clone()), now);
+    if let Some(problem) = report.errors.first() {
+        return Err(CustomIssueError::Rejected(ApiProblem::unprocessable(
+            "credential",
+            format!("the credential is not valid: {}", problem.detail),
+        )));
+    }
+    // A credential without the dates or names the summary needs gets no
+    // compact form, so its QR code carries the link alone.
+    let compact = credentials::compact::sign(
+        &Value::Object(signed.clone()),
+        &signer.key,
+        &signer.method_id(),
+    )
+    .map_err(|error| tracing::info!(credential = %id, %error, "issued without a compact form"))
+    .ok();
+
     sqlx::query(
         "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)
          VALUES ($1, NULL, 'custom', NULL, $2, $3, NULL, $4)",
@@ -465,8 +535,9 @@ async fn store_custom(
     .bind(issuance::share_token())
     .execute(&mut *tx)
     .await?;
+    status::record_entries(&mut tx, id, &allocations, now).await?;
     if let Some(compact) = compact {
-        issuance::store_compact(&mut tx, id, compact, now).await?;
+        issuance::store_compact(&mut tx, id, &compact, now).await?;
     }
     audit::record(
         &mut tx,
@@ -480,7 +551,144 @@ async fn store_custom(
         now,
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(signed)
+}
+
+/// One requested status in a VC API status update.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestedStatus {
+    #[serde(rename = "type")]
+    kind: String,
+    status: String,
+}
+
+/// Body of `POST /credentials/status`, the W3C VC API status update, with
+/// the reason this academy requires.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusUpdate {
+    credential_id: String,
+    credential_status: Vec<RequestedStatus>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// W3C VC API `POST /credentials/status`: revokes, suspends or reinstates
+/// a credential (staff token).
+async fn update_status(
+    State(state): State<AppState>,
+    token: Authorized<CredentialsStatus>,
+    ProblemJson(update): ProblemJson<StatusUpdate>,
+) -> Result<Response, ApiProblem> {
+    let [requested] = update.credential_status.as_slice() else {
+        return Err(ApiProblem::unprocessable(
+            "credentialStatus",
+            "credentialStatus must hold exactly one status",
+        ));
+    };
+    // The VC API names the list credential's type; the entry type is
+    // accepted too.
+    if !matches!(
+        requested.kind.as_str(),
+        "BitstringStatusListEntry" | "BitstringStatusListCredential"
+    ) {
+        return Err(ApiProblem::unprocessable(
+            "credentialStatus.type",
+            "the status type must be BitstringStatusListEntry",
+        ));
+    }
+    let target = status::State::parse(&requested.status).ok_or_else(|| {
+        ApiProblem::unprocessable(
+            "credentialStatus.status",
+            "the status must be revoked, suspended or active",
+        )
+    })?;
+    let change = status::Change {
+        credential_id: &update.credential_id,
+        target,
+        reason: update.reason.as_deref().unwrap_or_default(),
+        actor: token.actor(),
+    };
+    let record = status::change_status(&state.db, &change, Utc::now())
+        .await
+        .map_err(status_problem)?;
+    Ok(Json(record).into_response())
+}
+
+fn status_problem(error: status::ChangeError) -> ApiProblem {
+    use status::ChangeError;
+    match error {
+        ChangeError::NotFound => ApiProblem::not_found(error.to_string()),
+        ChangeError::InvalidReason(detail) => ApiProblem::unprocessable("reason", detail),
+        ChangeError::Revoked | ChangeError::Unchanged(_) | ChangeError::NoEntries => {
+            ApiProblem::new(StatusCode::CONFLICT, error.to_string())
+        }
+        ChangeError::Raced | ChangeError::Database(_) => internal(error),
+    }
+}
+
+/// Returns the URLs of all status lists, as a JSON array.
+async fn status_lists(State(state): State<AppState>) -> Result<Response, ApiProblem> {
+    let urls = status::list_urls(&state.db, &state.config.public_url)
+        .await
+        .map_err(internal)?;
+    let mut response = Json(urls).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// Returns a signed `BitstringStatusListCredential` with an entity tag,
+/// or 304 when `If-None-Match` matches that tag.
+async fn status_list(
+    State(state): State<AppState>,
+    Path(list_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
+    if list_id.len() > 64 || !list_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(ApiProblem::not_found("no status list has this id"));
+    }
+    let signer = state.keys.current_signer().await.map_err(internal)?;
+    let list = status::published_list(
+        &state.db,
+        &signer,
+        &state.config.public_url,
+        &list_id,
+        Utc::now(),
+    )
+    .await
+    .map_err(internal)?
+    .ok_or_else(|| ApiProblem::not_found("no status list has this id"))?;
+
+    let cache_headers = [
+        (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
+        (header::ETAG, list.etag.clone()),
+    ];
+    if if_none_match(&headers, &list.etag) {
+        return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
+    }
+    Ok((
+        cache_headers,
+        [(header::CONTENT_TYPE, "application/vc")],
+        list.document,
+    )
+        .into_response())
+}
+
+/// Returns whether an `If-None-Match` header matches `etag` (RFC 9110,
+/// section 13.1.2: weak comparison, `*` matches any).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 /// Lists the signing keys with their state (`current`, `retired`,

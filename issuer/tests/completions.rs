@@ -49,10 +49,9 @@ async fn completed_path_yields_module_and_path_credentials() {
     );
     assert_eq!(stored.iter().filter(|(kind, _)| kind == "path").count(), 1);
 
-    let verifier = app.verifier().await;
     for (kind, document) in &stored {
         let credential: Value = serde_json::from_str(document).expect("json");
-        let report = verifier.verify_credential(&credential, Utc::now());
+        let report = app.verify_with_status(&credential).await;
         assert_eq!(
             report.outcome,
             Outcome::Genuine,
@@ -137,9 +136,10 @@ async fn module_with_validity_gets_valid_until() {
     let (status, body) = app.complete(MEMBER, "food-hygiene", "2026-03-15").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["module_credential"]["id"].as_str().expect("id");
-    let (_, credential) = app
+    let (_, stored) = app
         .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
         .await;
+    let credential = &stored["verifiableCredential"];
     assert_eq!(credential["validFrom"], "2026-03-15T00:00:00Z");
     assert_eq!(credential["validUntil"], "2028-03-15T00:00:00Z");
 
@@ -434,9 +434,10 @@ async fn expiring_modules_bound_the_path() {
     let id = last["path_credentials"][0]["id"]
         .as_str()
         .expect("path credential");
-    let (_, credential) = app
+    let (_, stored) = app
         .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
         .await;
+    let credential = &stored["verifiableCredential"];
     assert_eq!(credential["validFrom"], "2026-11-01T00:00:00Z");
     assert_eq!(
         credential["validUntil"], "2028-03-15T00:00:00Z",

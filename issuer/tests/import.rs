@@ -11,6 +11,7 @@ async fn run(app: &TestApp, csv: &str) -> anyhow::Result<import::Summary> {
         public_url: &app.state.config.public_url,
         academy_name: app.state.config.academy_name(),
         actor: "cli:test",
+        status_list_size: app.state.status_list_size,
     };
     import::import_reader(&app.state.db, &context, csv.as_bytes(), &()).await
 }

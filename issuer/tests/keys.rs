@@ -84,7 +84,7 @@ async fn vc_api_issue_signs_for_staff_only() {
         .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(&stored, signed);
+    assert_eq!(&stored["verifiableCredential"], signed);
 
     let mut foreign = credential.clone();
     foreign["issuer"] = Value::String("did:web:elsewhere.example".into());

@@ -13,7 +13,7 @@ async fn stored_document(app: &TestApp, id: &str) -> Value {
         .json("GET", &format!("/credentials/{id}"), Some(STAFF), None)
         .await;
     assert_eq!(status, StatusCode::OK, "{document}");
-    document
+    document["verifiableCredential"].clone()
 }
 
 fn method_of(credential: &Value) -> &str {

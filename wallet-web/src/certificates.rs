@@ -127,6 +127,17 @@ async fn owned_link(
     id: &str,
 ) -> Result<String, WalletError> {
     let (_, share_token) = owned_credential(state, member, id).await?;
+    qr_link(state, id, &share_token).await
+}
+
+/// Builds the link the QR code of credential `id` opens, with its compact
+/// form when the code stays small enough; the detail page, the full-screen
+/// QR code and the PDF use it too.
+pub(crate) async fn qr_link(
+    state: &WalletState,
+    id: &str,
+    share_token: &str,
+) -> Result<String, WalletError> {
     let compact: Option<(String,)> =
         sqlx::query_as("SELECT compact FROM credential_compact_forms WHERE credential_id = $1")
             .bind(id)
@@ -134,16 +145,10 @@ async fn owned_link(
             .await?;
     Ok(credentials::compact::verification_link(
         &state.config.verifier_url,
-        &share_token,
+        share_token,
         compact.as_ref().map(|(compact,)| compact.as_str()),
         state.config.qr_max_version,
     ))
-}
-
-/// Builds the link a credential's QR code opens, for the other pages of
-/// the wallet: the detail page, the full-screen QR code and the PDF.
-pub(crate) fn qr_link(state: &WalletState, share_token: &str) -> String {
-    verification_link(state, share_token)
 }
 
 /// Loads the document and share token of credential `id` if `member`

@@ -148,7 +148,8 @@ async fn detail_page(
         }
     }
 
-    main.push_str(&sharing_section(state, &page, &certificate, &name, shared));
+    let link = certificates::qr_link(state, &certificate.id, &certificate.share_token).await?;
+    main.push_str(&sharing_section(&page, &certificate, &name, shared, &link));
     main.push_str(&format!(
         "<p class=\"actions\"><a class=\"button\" href=\"/certificates/{encoded}.pdf\" download>{pdf}</a>\n\
          <a class=\"button secondary\" href=\"/certificates/{encoded}.json\" download>{json}</a></p>\n",
@@ -161,11 +162,11 @@ async fn detail_page(
 /// Renders the QR code and public link when sharing is on, the switch, and
 /// the LinkedIn link.
 fn sharing_section(
-    state: &WalletState,
     page: &Page,
     certificate: &Owned,
     name: &str,
     shared: bool,
+    link: &str,
 ) -> String {
     let encoded = encode_id(&certificate.id);
     let mut html = format!(
@@ -179,14 +180,13 @@ fn sharing_section(
     };
     html.push_str(&format!("<p>{}</p>\n", page.text(explanation)));
     if shared {
-        let link = certificates::qr_link(state, &certificate.share_token);
         html.push_str(&qr_figure(page, &encoded));
         html.push_str(&format!(
             "<p><a class=\"button\" href=\"/certificates/{encoded}/qr\">{show}</a></p>\n\
              <p>{label}: <a href=\"{link}\" dir=\"ltr\" class=\"public-link\">{link}</a></p>\n",
             show = page.text("detail.show_qr"),
             label = page.text("sharing.link"),
-            link = escape_html(&link),
+            link = escape_html(link),
         ));
         let issued = certificate
             .string("validFrom")
@@ -331,7 +331,7 @@ async fn printable(
         achievement_zgh: pick(&achievement, "zgh"),
         date: issued.format("%Y-%m-%d").to_string(),
         issued,
-        link: certificates::qr_link(state, &certificate.share_token),
+        link: certificates::qr_link(state, &certificate.id, &certificate.share_token).await?,
         credential_id: certificate.id.clone(),
         credential_json: certificate.document.clone(),
         file_name: file_name.clone(),

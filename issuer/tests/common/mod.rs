@@ -116,6 +116,29 @@ impl TestApp {
         credentials::Verifier::new(resolver, vec![issuer::trusted_entry(&self.state.config)])
     }
 
+    /// Verifies `credential` as a deployed verifier would, status included:
+    /// the status lists it names are read from this issuer's router.
+    pub async fn verify_with_status(&self, credential: &Value) -> credentials::Report {
+        let verifier = self.verifier().await;
+        let now = chrono::Utc::now();
+        let mut report = verifier.verify_credential(credential, now);
+        let mut lists = credentials::verify::StatusLists::new();
+        for url in report.status_lists_to_fetch() {
+            let path = url
+                .strip_prefix(&self.state.config.public_url)
+                .expect("list on this issuer");
+            let (status, document) = self.json("GET", path, None, None).await;
+            assert_eq!(status, StatusCode::OK, "{url}");
+            let fetched = credentials::verify::FetchedList {
+                document,
+                fetched_at: now,
+            };
+            lists.insert(url, Ok(fetched));
+        }
+        verifier.check_status(&mut report, &lists, now);
+        report
+    }
+
     pub async fn path_modules(&self, path: &str) -> Vec<String> {
         sqlx::query_scalar("SELECT module_id FROM path_modules WHERE path_id = $1 ORDER BY position")
             .bind(path)
