@@ -35,7 +35,7 @@ const CHECK_TIMEOUT_MS = 40_000;
 
 // Frame of the fake camera video, in pixels (even numbers, as YUV 4:2:0
 // requires), and the side of the QR code drawn in it.
-const FRAME = { width: 960, height: 720, code: 640 };
+const FRAME = { width: 1280, height: 960, code: 900 };
 
 const services = new Services(ROOT, { QR_MAX_VERSION });
 let browser;

@@ -56,7 +56,7 @@ drop_test_databases
 
 # Browser tests of the verifier and wallet pages (browser-tests/README.md).
 (cd browser-tests && npm ci --no-audit --no-fund --loglevel=error)
-cargo build --locked -p issuer -p verifier -p wallet-web
+cargo build --locked --workspace --bins
 node browser-tests/run.mjs
 # Camera scanning, photo upload and offline checking on the verifier.
 node browser-tests/verifier-offline.mjs

@@ -83,7 +83,7 @@ async function qrReader(video) {
   const canvas = document.createElement('canvas');
   const context = canvas.getContext('2d', { willReadFrequently: true });
   return async () => {
-    const scale = Math.min(1, 800 / Math.max(video.videoWidth, video.videoHeight));
+    const scale = Math.min(1, 1280 / Math.max(video.videoWidth, video.videoHeight));
     canvas.width = Math.round(video.videoWidth * scale);
     canvas.height = Math.round(video.videoHeight * scale);
     if (!canvas.width || !canvas.height) return null;
