@@ -237,6 +237,9 @@ check('offline in Arabic: right to left', async () => {
   const url = new URL(issued.link);
   url.search = '?lang=ar';
   await page.goto(url.toString());
+  // The page may show a first verdict before the saved status data is
+  // read; wait for the settled one.
+  await page.locator('section.verdict.good').first().waitFor({ timeout: 10_000 }).catch(() => {});
   assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.ar['verdict.genuine'] });
   const attributes = await page.evaluate(() => ({ lang: document.documentElement.lang, dir: document.documentElement.dir }));
   assert.deepEqual(attributes, { lang: 'ar', dir: 'rtl' });

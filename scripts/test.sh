@@ -42,8 +42,8 @@ if ! pg_isready -q 2>/dev/null; then
   # shellcheck disable=SC2086
   as_root pg_ctlcluster $cluster start || true
   for _ in $(seq 30); do pg_isready -q && break; sleep 1; done
-  # A fresh cluster asks for a password over TCP: give the postgres role the
-  # one set above.
+  # A fresh cluster requires a password over TCP: give the postgres role
+  # the one set above.
   as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
 fi
 drop_test_databases() {

@@ -5,11 +5,11 @@
 //! a change and its entry are stored together or not at all. The schema
 //! rejects updates and deletions of entries.
 
+use crate::db::{Connection, Pool};
 use chrono::{DateTime, Utc};
 use credentials::datetime;
 use serde::Serialize;
 use serde_json::Value;
-use crate::db::{Connection, Pool};
 
 /// A kind of change recorded in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

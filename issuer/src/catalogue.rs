@@ -5,10 +5,10 @@
 //! updates titles and texts. Issued credentials are stored signed and are
 //! never touched by a load.
 
+use crate::db::Pool;
 use credentials::text::LANGUAGES;
 use credentials::LocalizedText;
 use serde::Deserialize;
-use crate::db::Pool;
 use std::collections::HashSet;
 
 #[derive(Debug, Deserialize)]
@@ -183,12 +183,14 @@ pub async fn load_catalogue(pool: &Pool, catalogue: &Catalogue) -> anyhow::Resul
             .execute(&mut *tx)
             .await?;
         for (position, module) in path.modules.iter().enumerate() {
-            sqlx::query("INSERT INTO path_modules (path_id, module_id, position) VALUES ($1, $2, $3)")
-                .bind(&path.id)
-                .bind(module)
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO path_modules (path_id, module_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind(&path.id)
+            .bind(module)
+            .bind(position as i64)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;

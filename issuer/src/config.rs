@@ -106,7 +106,10 @@ pub fn test_database_url(data_dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(base) if base.starts_with("postgres") => {
             let digest = Sha256::digest(data_dir.to_string_lossy().as_bytes());
-            let name: String = digest[..10].iter().map(|byte| format!("{byte:02x}")).collect();
+            let name: String = digest[..10]
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
             match url::Url::parse(&base) {
                 Ok(mut url) => {
                     url.set_path(&format!("{TEST_DATABASE_PREFIX}{name}"));

@@ -141,9 +141,18 @@ mod tests {
 
     #[test]
     fn engine_follows_url_scheme() {
-        assert_eq!(Engine::of_url("sqlite:data/x.db").ok(), Some(Engine::Sqlite));
-        assert_eq!(Engine::of_url("postgres://localhost/test").ok(), Some(Engine::Postgres));
-        assert_eq!(Engine::of_url("postgresql://localhost/test").ok(), Some(Engine::Postgres));
+        assert_eq!(
+            Engine::of_url("sqlite:data/x.db").ok(),
+            Some(Engine::Sqlite)
+        );
+        assert_eq!(
+            Engine::of_url("postgres://localhost/test").ok(),
+            Some(Engine::Postgres)
+        );
+        assert_eq!(
+            Engine::of_url("postgresql://localhost/test").ok(),
+            Some(Engine::Postgres)
+        );
         for bad in ["mysql://localhost/test", "data/x.db", ""] {
             assert!(Engine::of_url(bad).is_err(), "{bad}");
         }
@@ -152,7 +161,13 @@ mod tests {
     #[test]
     fn sqlite_url_gets_create_mode() {
         assert_eq!(sqlite_create_url("sqlite:a.db"), "sqlite:a.db?mode=rwc");
-        assert_eq!(sqlite_create_url("sqlite:a.db?cache=shared"), "sqlite:a.db?cache=shared&mode=rwc");
-        assert_eq!(sqlite_create_url("sqlite:a.db?mode=ro"), "sqlite:a.db?mode=ro");
+        assert_eq!(
+            sqlite_create_url("sqlite:a.db?cache=shared"),
+            "sqlite:a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_create_url("sqlite:a.db?mode=ro"),
+            "sqlite:a.db?mode=ro"
+        );
     }
 }

@@ -16,7 +16,13 @@ use std::io::Read;
 use std::path::Path;
 
 /// The header an export must start with, in this order.
-pub const HEADER: [&str; 5] = ["member_id", "module_id", "completed_on", "score", "evidence_url"];
+pub const HEADER: [&str; 5] = [
+    "member_id",
+    "module_id",
+    "completed_on",
+    "score",
+    "evidence_url",
+];
 
 /// Longest accepted field, in bytes; longer values are rejected before
 /// they reach validation.
@@ -115,7 +121,11 @@ pub async fn import_reader(
         .clone();
     let names: Vec<String> = header
         .iter()
-        .map(|name| String::from_utf8_lossy(name).trim_start_matches('\u{feff}').to_owned())
+        .map(|name| {
+            String::from_utf8_lossy(name)
+                .trim_start_matches('\u{feff}')
+                .to_owned()
+        })
         .collect();
     if names != HEADER {
         anyhow::bail!(
@@ -152,36 +162,41 @@ pub async fn import_reader(
                 field: field.to_owned(),
                 reason,
             }),
-            Ok(report) => match issuance::record_completion(pool, issuer, &report, Utc::now()).await {
-                Ok(outcome) => {
-                    if outcome.created {
-                        summary.issued += 1;
-                    } else {
-                        summary.already_imported += 1;
+            Ok(report) => {
+                match issuance::record_completion(pool, issuer, &report, Utc::now()).await {
+                    Ok(outcome) => {
+                        if outcome.created {
+                            summary.issued += 1;
+                        } else {
+                            summary.already_imported += 1;
+                        }
+                        if outcome.created {
+                            summary.path_credentials += outcome.path_credentials.len() as u64;
+                        }
                     }
-                    if outcome.created {
-                        summary.path_credentials += outcome.path_credentials.len() as u64;
+                    Err(
+                        IssueError::Invalid { field, reason }
+                        | IssueError::NotFound { field, reason },
+                    ) => {
+                        summary.rejected.push(RowError {
+                            line,
+                            field: field.to_owned(),
+                            reason,
+                        });
                     }
-                }
-                Err(IssueError::Invalid { field, reason } | IssueError::NotFound { field, reason }) => {
-                    summary.rejected.push(RowError {
+                    Err(error @ IssueError::Conflict { .. }) => summary.rejected.push(RowError {
                         line,
-                        field: field.to_owned(),
-                        reason,
-                    });
-                }
-                Err(error @ IssueError::Conflict { .. }) => summary.rejected.push(RowError {
-                    line,
-                    field: conflict_field(&error).to_owned(),
-                    reason: error.to_string(),
-                }),
-                Err(error) => {
-                    return Err(anyhow::anyhow!(
+                        field: conflict_field(&error).to_owned(),
+                        reason: error.to_string(),
+                    }),
+                    Err(error) => {
+                        return Err(anyhow::anyhow!(
                         "line {line}: the completion could not be stored, so the import stopped \
                          (run it again to resume): {error}"
                     ));
+                    }
                 }
-            },
+            }
         }
         progress.advance(summary.rows);
     }
@@ -209,15 +224,17 @@ fn parse_row(record: &csv::ByteRecord) -> Result<CompletionReport, (&'static str
         if value.len() > MAX_FIELD_BYTES {
             return Err((name, format!("is longer than {MAX_FIELD_BYTES} bytes")));
         }
-        let text = std::str::from_utf8(value).map_err(|_| (*name, "is not valid UTF-8".to_owned()))?;
+        let text =
+            std::str::from_utf8(value).map_err(|_| (*name, "is not valid UTF-8".to_owned()))?;
         fields.push(text);
     }
     let optional = |text: &str| (!text.is_empty()).then(|| text.to_owned());
     let score = match fields[3] {
         "" => None,
-        text => Some(text.parse::<i64>().map_err(|_| {
-            ("score", "must be a whole number from 0 to 100".to_owned())
-        })?),
+        text => Some(
+            text.parse::<i64>()
+                .map_err(|_| ("score", "must be a whole number from 0 to 100".to_owned()))?,
+        ),
     };
     Ok(CompletionReport {
         member_id: fields[0].to_owned(),
@@ -238,17 +255,32 @@ mod tests {
 
     #[test]
     fn rows_parse_or_name_their_field() {
-        let good = parse_row(&record(&["m-0001", "fin-bookkeeping", "2026-11-20", "87", ""]))
-            .expect("good row");
+        let good = parse_row(&record(&[
+            "m-0001",
+            "fin-bookkeeping",
+            "2026-11-20",
+            "87",
+            "",
+        ]))
+        .expect("good row");
         assert_eq!(good.score, Some(87));
         assert_eq!(good.evidence_url, None);
 
         let long = "x".repeat(MAX_FIELD_BYTES + 1);
         let cases: [(&[&str], &str); 4] = [
-            (&["m-0001", "fin-bookkeeping", "2026-11-20", "high", ""], "score"),
+            (
+                &["m-0001", "fin-bookkeeping", "2026-11-20", "high", ""],
+                "score",
+            ),
             (&["m-0001", "fin-bookkeeping", "2026-11-20", ""], "row"),
-            (&["m-0001", "fin-bookkeeping", "2026-11-20", "", "", "extra"], "row"),
-            (&["m-0001", "fin-bookkeeping", "2026-11-20", "", long.as_str()], "evidence_url"),
+            (
+                &["m-0001", "fin-bookkeeping", "2026-11-20", "", "", "extra"],
+                "row",
+            ),
+            (
+                &["m-0001", "fin-bookkeeping", "2026-11-20", "", long.as_str()],
+                "evidence_url",
+            ),
         ];
         for (fields, field) in cases {
             let error = parse_row(&record(fields)).expect_err("bad row");

@@ -7,8 +7,9 @@
 //! credential out even if two writers race.
 
 use crate::audit;
-use crate::status;
+use crate::db::{self, Db, Pool};
 use crate::keystore::Signer;
+use crate::status;
 use chrono::{DateTime, NaiveDate, Utc};
 use credentials::model::{
     self, Achievement, AchievementKind, CredentialInput, Recipient, Supporting,
@@ -16,7 +17,6 @@ use credentials::model::{
 use credentials::{datetime, proof, LocalizedText};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use crate::db::{self, Db, Pool};
 use sqlx::Transaction;
 
 /// Completions dated before this are rejected as typing mistakes: the

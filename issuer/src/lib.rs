@@ -10,13 +10,13 @@ pub mod issuance;
 pub mod keystore;
 pub mod reissue;
 pub mod routes;
-pub mod tokens;
 pub mod status;
+pub mod tokens;
 
+use crate::db::Pool;
 use config::Config;
 use credentials::{Resolver, TrustedIssuer, Verifier};
 use keystore::Keystore;
-use crate::db::Pool;
 use std::sync::Arc;
 
 #[derive(Clone)]

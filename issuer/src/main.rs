@@ -205,11 +205,10 @@ impl issuer::import::Progress for ProgressBar {
 async fn import_completions(state: &AppState, file: &std::path::Path) -> anyhow::Result<()> {
     let total = issuer::import::count_rows(file)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
-    let bar = indicatif::ProgressBar::new(total).with_style(
-        indicatif::ProgressStyle::with_template(
+    let bar =
+        indicatif::ProgressBar::new(total).with_style(indicatif::ProgressStyle::with_template(
             "{bar:40} {pos}/{len} rows, {per_sec}, {eta} left",
-        )?,
-    );
+        )?);
     let actor = cli_actor();
     let signer = state.keys.current_signer().await?;
     let context = issuer::issuance::IssuerContext {

@@ -1,9 +1,9 @@
 //! The issuer's HTTP API.
 
 use crate::audit;
-use crate::status;
 use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
 use crate::keystore::KeyError;
+use crate::status;
 use crate::tokens::{self, Caller, Scope};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -314,7 +314,9 @@ async fn issue_credential(
     let signed = loop {
         match store_custom(&state, token.actor(), &id, &credential, now).await {
             Err(CustomIssueError::Database(error))
-                if attempt < 4 && crate::db::is_retryable(&error) && !is_duplicate(&state, &id).await =>
+                if attempt < 4
+                    && crate::db::is_retryable(&error)
+                    && !is_duplicate(&state, &id).await =>
             {
                 tracing::info!(%error, attempt, credential = %id, "issuance lost a race with another writer; running it again");
                 tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
@@ -649,7 +651,11 @@ async fn status_list(
     Path(list_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
-    if list_id.len() > 64 || !list_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if list_id.len() > 64
+        || !list_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
         return Err(ApiProblem::not_found("no status list has this id"));
     }
     let signer = state.keys.current_signer().await.map_err(internal)?;

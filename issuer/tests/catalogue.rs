@@ -39,11 +39,12 @@ async fn changed_titles_leave_issued_credentials_alone() {
         .as_str()
         .expect("id")
         .to_owned();
-    let stored_before: String = sqlx::query_scalar("SELECT document FROM credentials WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&app.state.db)
-        .await
-        .expect("document");
+    let stored_before: String =
+        sqlx::query_scalar("SELECT document FROM credentials WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&app.state.db)
+            .await
+            .expect("document");
 
     let mut catalogue: Catalogue =
         catalogue::read_json(&common::repo_file("catalogue/catalogue.json")).expect("catalogue");

@@ -9,7 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-const PATH_MODULES: [&str; 3] = ["fin-bookkeeping", "fin-annual-accounts", "fin-finance-microcredit"];
+const PATH_MODULES: [&str; 3] = [
+    "fin-bookkeeping",
+    "fin-annual-accounts",
+    "fin-finance-microcredit",
+];
 
 /// Kills the process when the test ends, even on a failed assertion.
 struct Process(Child);
@@ -32,7 +36,12 @@ async fn start_issuer(dir: &std::path::Path, client: &reqwest::Client) -> (Proce
     let process = Process(child);
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..200 {
-        if client.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+        if client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return (process, base);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -71,7 +80,13 @@ async fn two_processes_issue_each_credential_once() {
                 let body = json!({ "member_id": member, "module_id": module, "completed_on": "2026-11-20" });
                 let key = (member.clone(), module.to_owned());
                 requests.push(tokio::spawn(async move {
-                    let response = client.post(url).bearer_auth(PLATFORM).json(&body).send().await.expect("send");
+                    let response = client
+                        .post(url)
+                        .bearer_auth(PLATFORM)
+                        .json(&body)
+                        .send()
+                        .await
+                        .expect("send");
                     let status = response.status();
                     let body: Value = response.json().await.expect("json body");
                     (key, status, body)
@@ -84,15 +99,27 @@ async fn two_processes_issue_each_credential_once() {
     for request in requests {
         let ((member, module), status, body) = request.await.expect("request task");
         assert!(status.is_success(), "{member} {module}: {status} {body}");
-        let id = body["module_credential"]["id"].as_str().expect("credential id").to_owned();
-        module_credentials.entry((member.clone(), module)).or_default().insert(id);
-        for path in body["path_credentials"].as_array().expect("path credentials") {
+        let id = body["module_credential"]["id"]
+            .as_str()
+            .expect("credential id")
+            .to_owned();
+        module_credentials
+            .entry((member.clone(), module))
+            .or_default()
+            .insert(id);
+        for path in body["path_credentials"]
+            .as_array()
+            .expect("path credentials")
+        {
             let id = path["id"].as_str().expect("path credential id").to_owned();
-            path_credentials.entry(member.clone()).or_default().insert(id);
+            path_credentials
+                .entry(member.clone())
+                .or_default()
+                .insert(id);
         }
     }
 
-    // Both answers for one completion name the same credential.
+    // Both responses to one completion name the same credential.
     assert_eq!(module_credentials.len(), members.len() * PATH_MODULES.len());
     for (key, ids) in &module_credentials {
         assert_eq!(ids.len(), 1, "{key:?} got several credentials: {ids:?}");
@@ -102,7 +129,7 @@ async fn two_processes_issue_each_credential_once() {
         assert_eq!(ids, 1, "{member} got {ids} path credentials");
     }
 
-    // The database holds exactly those, each with one audit entry.
+    // The database contains exactly those, each with one audit entry.
     let state = AppState::open(Config::for_tests(dir.path().to_path_buf()))
         .await
         .expect("issuer state");
@@ -114,7 +141,10 @@ async fn two_processes_issue_each_credential_once() {
     assert_eq!(
         counts,
         vec![
-            ("module".to_owned(), (members.len() * PATH_MODULES.len()) as i64),
+            (
+                "module".to_owned(),
+                (members.len() * PATH_MODULES.len()) as i64
+            ),
             ("path".to_owned(), members.len() as i64),
         ]
     );

@@ -52,7 +52,9 @@ fn js_verify(credential: &Value, did_document: &Value) -> (bool, Value) {
 async fn digital_bazaar_accepts_our_status_lists() {
     let app = TestApp::start().await;
     let (_, outcome) = app.complete("m-0006", "food-hygiene", "2026-11-02").await;
-    let id = outcome["module_credential"]["id"].as_str().expect("credential id");
+    let id = outcome["module_credential"]["id"]
+        .as_str()
+        .expect("credential id");
     let (status, _) = app
         .json(
             "POST",
@@ -69,7 +71,9 @@ async fn digital_bazaar_accepts_our_status_lists() {
     let (_, did_document) = app.json("GET", "/.well-known/did.json", None, None).await;
 
     for list in ["revocation-1", "suspension-1"] {
-        let (status, credential) = app.json("GET", &format!("/status/{list}"), None, None).await;
+        let (status, credential) = app
+            .json("GET", &format!("/status/{list}"), None, None)
+            .await;
         assert_eq!(status, axum::http::StatusCode::OK, "{list}");
         let (ok, result) = js_verify(&credential, &did_document);
         assert!(ok, "{list} rejected: {result}");

@@ -10,8 +10,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// Every demo member completes every catalogue module on three days, so
-/// that the import runs long enough to be killed in the middle.
+/// Writes an export in which every demo member completes every catalogue
+/// module on three days, so that the import runs long enough to be killed
+/// in the middle. Returns the number of rows.
 fn write_export(path: &Path) -> usize {
     let catalogue: serde_json::Value = serde_json::from_slice(
         &std::fs::read(common::repo_file("catalogue/catalogue.json")).expect("catalogue"),
@@ -53,7 +54,10 @@ async fn snapshot(dir: &Path) -> Snapshot {
         .expect("issuer state");
     let db = &state.db;
     let count = |sql: &'static str| async move {
-        sqlx::query_scalar::<_, i64>(sql).fetch_one(db).await.expect(sql)
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(db)
+            .await
+            .expect(sql)
     };
     // A module credential always has the completion that earned it.
     assert_eq!(
@@ -113,7 +117,11 @@ async fn killed_import_resumes_without_duplicates() {
     let rows = write_export(&export);
     prepare_database(control.path()).await;
     let output = import(control.path(), &export);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let expected = snapshot(control.path()).await;
     assert_eq!(expected.completions, rows as i64);
     assert!(expected.path_credentials > 0);
@@ -140,8 +148,14 @@ async fn killed_import_resumes_without_duplicates() {
         if stored >= 40 {
             break;
         }
-        assert!(child.try_wait().expect("status").is_none(), "the import ended before it was killed");
-        assert!(Instant::now() < deadline, "the import stored nothing in time");
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the import ended before it was killed"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the import stored nothing in time"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     child.kill().expect("kill");
@@ -149,7 +163,10 @@ async fn killed_import_resumes_without_duplicates() {
     state.db.close().await;
 
     let interrupted = snapshot(dir.path()).await;
-    assert!(interrupted.completions < expected.completions, "the kill came too late: {interrupted:?}");
+    assert!(
+        interrupted.completions < expected.completions,
+        "the kill came too late: {interrupted:?}"
+    );
 
     let output = import(dir.path(), &export);
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -189,7 +189,9 @@ async fn load_certificates(
     let rows: Vec<(String, String, Option<String>, String, i64)> = sqlx::query_as(
         "SELECT c.id, c.kind, c.achievement_id, c.document, COALESCE(s.shared, 1)
          FROM credentials c LEFT JOIN credential_sharing s ON s.credential_id = c.id
-         WHERE c.member_id = $1 ORDER BY c.issued_at DESC, c.id",
+         WHERE c.member_id = $1
+           AND NOT EXISTS (SELECT 1 FROM superseded_credentials x WHERE x.credential_id = c.id)
+         ORDER BY c.issued_at DESC, c.id",
     )
     .bind(member_id)
     .fetch_all(&state.db)

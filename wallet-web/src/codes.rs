@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use credentials::datetime;
+use issuer::db::Pool;
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use issuer::db::Pool;
 use subtle::ConstantTimeEq;
 
 /// How long a code works after it is created.
@@ -52,11 +52,7 @@ pub enum Issued {
 
 /// Creates and stores a code for `member_id`, unless the rate limit is
 /// reached.
-pub async fn issue(
-    db: &Pool,
-    member_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Issued, sqlx::Error> {
+pub async fn issue(db: &Pool, member_id: &str, now: DateTime<Utc>) -> Result<Issued, sqlx::Error> {
     // Rows of codes created before the rate window serve no purpose.
     sqlx::query("DELETE FROM sign_in_codes WHERE expires_at < $1")
         .bind(datetime::format(now + CODE_LIFETIME - RATE_WINDOW))

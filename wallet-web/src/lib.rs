@@ -33,9 +33,9 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use config::Config;
 use credentials::i18n::{Translations, LANGUAGES};
+use issuer::db::Pool;
 use plain_text::PlainTexts;
 use sender::{OutboxSender, Sender};
-use issuer::db::Pool;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 

@@ -11,8 +11,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use chrono::{DateTime, Duration, Utc};
 use credentials::datetime;
-use rand::RngCore;
 use issuer::db::Pool;
+use rand::RngCore;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "wallet_session";
@@ -34,11 +34,7 @@ pub struct Member {
 
 /// Creates a session for `member_id` and returns its token, the cookie
 /// value.
-pub async fn create(
-    db: &Pool,
-    member_id: &str,
-    now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
+pub async fn create(db: &Pool, member_id: &str, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(datetime::format(now))
         .execute(db)

@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use credentials::datetime;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use issuer::db::Pool;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Reads whether the public link of `credential_id` works. A credential
 /// without a row in `credential_sharing` is shared.

@@ -81,9 +81,20 @@ mod tests {
             let db = db.clone();
             async move { current(&db, id, until.as_deref(), now).await }
         };
-        assert_eq!(status("urn:uuid:x", None).await.expect("status"), Status::Valid);
-        assert_eq!(status("urn:uuid:x", Some(future.clone())).await.expect("status"), Status::Valid);
-        assert_eq!(status("urn:uuid:x", Some(past)).await.expect("status"), Status::Expired);
+        assert_eq!(
+            status("urn:uuid:x", None).await.expect("status"),
+            Status::Valid
+        );
+        assert_eq!(
+            status("urn:uuid:x", Some(future.clone()))
+                .await
+                .expect("status"),
+            Status::Valid
+        );
+        assert_eq!(
+            status("urn:uuid:x", Some(past)).await.expect("status"),
+            Status::Expired
+        );
 
         // A credential row is needed for the status row's foreign key.
         for (id, state) in [("urn:uuid:r", "revoked"), ("urn:uuid:s", "suspended")] {
@@ -101,14 +112,22 @@ mod tests {
                 "INSERT INTO credential_status (credential_id, state, reason, changed_at)
                  VALUES ($1, $2, 'test', $3)",
             )
-                .bind(id)
-                .bind(state)
-                .bind(credentials::datetime::format(now))
-                .execute(&db)
-                .await
-                .expect("status");
+            .bind(id)
+            .bind(state)
+            .bind(credentials::datetime::format(now))
+            .execute(&db)
+            .await
+            .expect("status");
         }
-        assert_eq!(status("urn:uuid:r", Some(future.clone())).await.expect("status"), Status::Revoked);
-        assert_eq!(status("urn:uuid:s", Some(future)).await.expect("status"), Status::Suspended);
+        assert_eq!(
+            status("urn:uuid:r", Some(future.clone()))
+                .await
+                .expect("status"),
+            Status::Revoked
+        );
+        assert_eq!(
+            status("urn:uuid:s", Some(future)).await.expect("status"),
+            Status::Suspended
+        );
     }
 }

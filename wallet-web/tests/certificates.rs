@@ -251,3 +251,30 @@ async fn signed_in_start_goes_to_certificates() {
         Some("/certificates")
     );
 }
+
+#[tokio::test]
+async fn superseded_credential_is_hidden() {
+    let wallet = TestWallet::start().await;
+    let old = wallet.complete(FATIMA, "gov-law-112-12").await;
+    let new = wallet.complete(FATIMA, "fin-bookkeeping").await;
+    let old_id = old["module_credential"]["id"].as_str().expect("old id");
+    let new_id = new["module_credential"]["id"].as_str().expect("new id");
+    let cookie = wallet.sign_in(FATIMA_EMAIL).await;
+    let before = wallet.get("/certificates?lang=en", Some(&cookie)).await.text();
+    assert!(before.contains(&encode_id(old_id)), "{before}");
+
+    // As `issuer keys reissue` records it: the first credential is
+    // replaced by the second.
+    sqlx::query(
+        "INSERT INTO superseded_credentials (credential_id, replaced_by, key_fragment, superseded_at)
+         VALUES ($1, $2, 'key-1', '2026-12-01T00:00:00Z')",
+    )
+    .bind(old_id)
+    .bind(new_id)
+    .execute(&wallet.state.db)
+    .await
+    .expect("superseded row");
+    let after = wallet.get("/certificates?lang=en", Some(&cookie)).await.text();
+    assert!(!after.contains(&encode_id(old_id)), "{after}");
+    assert!(after.contains(&encode_id(new_id)), "{after}");
+}

@@ -140,15 +140,17 @@ impl TestApp {
     }
 
     pub async fn path_modules(&self, path: &str) -> Vec<String> {
-        sqlx::query_scalar("SELECT module_id FROM path_modules WHERE path_id = $1 ORDER BY position")
-            .bind(path)
-            .fetch_all(&self.state.db)
-            .await
-            .expect("path modules")
+        sqlx::query_scalar(
+            "SELECT module_id FROM path_modules WHERE path_id = $1 ORDER BY position",
+        )
+        .bind(path)
+        .fetch_all(&self.state.db)
+        .await
+        .expect("path modules")
     }
 }
 
-/// A command running the issuer binary on the data folder `dir`, with the
+/// Builds a command running the issuer binary on the data folder `dir`, with the
 /// database a test with that folder uses and the test tokens. Every
 /// process started on one folder signs as the same academy.
 pub fn issuer_command(dir: &Path) -> std::process::Command {
@@ -165,7 +167,7 @@ pub fn issuer_command(dir: &Path) -> std::process::Command {
     command
 }
 
-/// A loopback port that was free a moment ago.
+/// Returns a loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
