@@ -267,6 +267,7 @@ check('altered compact form: rejected online and offline', async () => {
   await firstVisit(page);
   await page.context().setOffline(true);
   await page.goto(url.toString());
+  await page.locator('section.verdict.bad').first().waitFor({ timeout: 10_000 }).catch(() => {});
   assert.deepEqual(await verdictOf(page), { className: 'verdict bad', title: texts.en['verdict.altered'] });
   assert.equal(await page.locator('bdi', { hasText: 'Someone Else' }).count(), 0, 'an altered name is shown');
   await page.screenshot({ path: join(SCREENSHOTS, 'verifier-altered-offline-en.png') });
