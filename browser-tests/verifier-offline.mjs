@@ -175,12 +175,14 @@ async function cameraPage() {
 /** Visits the home page online and waits until the service worker controls it. */
 async function firstVisit(page, language = 'en') {
   await page.goto(`${URLS.verifier}/?lang=${language}`);
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-    }
-  });
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  // A worker that took control while this page was loading may not control
+  // it, and sends no further event; a reload is always controlled.
+  if (!(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)))) {
+    await page.reload();
+    const controlled = await page.evaluate(() => Boolean(navigator.serviceWorker.controller));
+    assert.ok(controlled, 'the service worker does not control the page');
+  }
 }
 
 async function verdictOf(page) {
