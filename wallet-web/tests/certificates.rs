@@ -260,7 +260,10 @@ async fn superseded_credential_is_hidden() {
     let old_id = old["module_credential"]["id"].as_str().expect("old id");
     let new_id = new["module_credential"]["id"].as_str().expect("new id");
     let cookie = wallet.sign_in(FATIMA_EMAIL).await;
-    let before = wallet.get("/certificates?lang=en", Some(&cookie)).await.text();
+    let before = wallet
+        .get("/certificates?lang=en", Some(&cookie))
+        .await
+        .text();
     assert!(before.contains(&encode_id(old_id)), "{before}");
 
     // As `issuer keys reissue` records it: the first credential is
@@ -274,7 +277,10 @@ async fn superseded_credential_is_hidden() {
     .execute(&wallet.state.db)
     .await
     .expect("superseded row");
-    let after = wallet.get("/certificates?lang=en", Some(&cookie)).await.text();
+    let after = wallet
+        .get("/certificates?lang=en", Some(&cookie))
+        .await
+        .text();
     assert!(!after.contains(&encode_id(old_id)), "{after}");
     assert!(after.contains(&encode_id(new_id)), "{after}");
 }
