@@ -193,7 +193,7 @@ mod upstream {
     /// Values that xsd-types 0.9.6 (used by ssi 0.16) was measured to
     /// reject with `invalid date syntax`, which is why this module has its
     /// own parser.
-    // NOTE: xsd-types' answer for these values varied between builds of this
+    // NOTE: xsd-types' result for these values varied between builds of this
     // workspace (rejected in one, accepted in another), so no test pins it.
     #[test]
     fn years_rejected_by_xsd_types_parse() {

@@ -81,7 +81,7 @@ pub struct CredentialInput {
 }
 
 /// A `BitstringStatusListEntry`: the bit at `index` of the list published
-/// at `list_url` tells whether the credential is revoked or suspended
+/// at `list_url` is 1 when the credential is revoked or suspended
 /// (Bitstring Status List v1.0, section 2.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusEntry {

@@ -407,7 +407,7 @@ mod tests {
     fn decode_stops_at_size_cap() {
         use std::io::Write;
         // Half a gigabyte of zeros, compressed in chunks so the test never
-        // holds it; its encodedList is under the character limit.
+        // keeps it in memory; its encodedList is under the character limit.
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         let chunk = vec![0u8; 1024 * 1024];
         for _ in 0..512 {

@@ -115,10 +115,10 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// Returns true when a transaction failed only because another writer got
-/// there first, so running it again will see that writer's rows: a unique
-/// violation, a PostgreSQL serialization failure (40001) or deadlock
-/// (40P01), or SQLite's busy and locked errors (5, 6 and their extended
-/// codes).
+/// there first, so running it again will see that writer's rows. These
+/// errors are a unique violation, a PostgreSQL serialization failure
+/// (40001) or deadlock (40P01), and SQLite's busy and locked errors (5, 6
+/// and their extended codes).
 pub fn is_retryable(error: &sqlx::Error) -> bool {
     let sqlx::Error::Database(error) = error else {
         return false;

@@ -248,7 +248,7 @@ async fn concurrent_completions_get_distinct_indexes() {
     assert_eq!(pairs.len(), 200);
 
     // On PostgreSQL a second issuer on the same database, with its own
-    // lock, stands in for a second process.
+    // lock, plays the part of a second process.
     // NOTE: on SQLite two issuers racing with 100 completions each exhaust
     // the issuance retries ("database is locked"), because a deferred
     // transaction that reads first cannot wait for the write lock; so the

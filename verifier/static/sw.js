@@ -29,7 +29,7 @@ self.addEventListener('activate', (event) => {
   );
 });
 
-/** Fetches `request` and keeps a copy of a good answer under `key`. */
+/** Fetches `request` and keeps a copy of a successful response under `key`. */
 async function fetchAndKeep(request, key) {
   const response = await fetch(request);
   if (response.ok) {

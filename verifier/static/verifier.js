@@ -129,7 +129,7 @@ async function checkOnline(element, compact) {
     });
     if (response.ok) result = (await response.json()).result;
   } catch {
-    // The page's own verdict stands; nothing more to say.
+    // The page's own verdict is final, so nothing is added.
   }
   if (result === 'match' || result === 'mismatch') {
     element.textContent = element.dataset[result];
