@@ -260,14 +260,34 @@ struct PendingStatus {
 }
 
 /// Rules for checking status lists.
+///
+/// A list that breaks a rule is rejected for a credential of a trusted
+/// issuer, since the verdict on such a credential is the one people rely
+/// on. For any other issuer the list is still read and each broken rule is
+/// reported as a warning: the verdict on such a credential is already "issuer
+/// not recognised", and its status is information, not a guarantee.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusPolicy {
-    /// Smallest list accepted, in entries.
+    /// Smallest list, in entries. Bitstring Status List v1.0 asks issuers
+    /// for at least 131,072 so that one entry does not single out its
+    /// holder.
     pub min_entries: u64,
     /// Whether a status list must be issued by the credential's issuer.
     /// Without this rule, whoever controls the list's URL could sign a list
     /// of their own that says a revoked credential is in good standing.
     pub same_issuer: bool,
+    /// Whether the rules above also bind issuers that are not trusted.
+    pub strict_for_all: bool,
+}
+
+impl StatusPolicy {
+    /// Both rules, for every issuer.
+    pub fn strict() -> Self {
+        Self {
+            strict_for_all: true,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for StatusPolicy {
@@ -275,6 +295,7 @@ impl Default for StatusPolicy {
         Self {
             min_entries: status::MIN_ENTRIES,
             same_issuer: true,
+            strict_for_all: false,
         }
     }
 }
@@ -454,7 +475,8 @@ impl Verifier {
             let fetched_at = fetched
                 .and_then(|f| f.as_ref().ok())
                 .map(|list| list.fetched_at);
-            let state = match self.read_entry(entry, &pending.issuer, fetched, now) {
+            let read = self.read_entry(entry, &pending.issuer, fetched, now, &mut report.warnings);
+            let state = match read {
                 Ok(false) => {
                     report.checks.push(check);
                     StatusState::Clear
@@ -519,7 +541,10 @@ impl Verifier {
         issuer: &str,
         fetched: Option<&Result<FetchedList, String>>,
         now: DateTime<Utc>,
+        warnings: &mut Vec<Problem>,
     ) -> Result<bool, Problem> {
+        let strict = self.status_policy.strict_for_all || self.trusted_issuer(issuer).is_some();
+        let check = format!("credentialStatus.{}", entry.purpose);
         let list = match fetched {
             Some(Ok(list)) => list,
             Some(Err(reason)) => {
@@ -565,9 +590,13 @@ impl Verifier {
             )));
         }
         if self.status_policy.same_issuer && list_issuer != issuer {
-            return Err(invalid(format!(
+            let problem = invalid(format!(
                 "is issued by {list_issuer}, not by the credential's issuer {issuer}"
-            )));
+            ));
+            if strict {
+                return Err(problem);
+            }
+            warnings.push(problem.with_check(&check));
         }
 
         let subject = document.get("credentialSubject").and_then(Value::as_object);
@@ -593,9 +622,26 @@ impl Verifier {
             return Err(invalid("has no encodedList".to_owned()));
         };
 
+        let minimum = self.status_policy.min_entries;
         let decoded = status::decode(encoded);
-        let bit = decoded
-            .and_then(|list| status::read_bit(&list, entry.index, self.status_policy.min_entries));
+        if let (false, Ok(list)) = (strict, &decoded) {
+            if list.len() < minimum {
+                let error = StatusError::ListTooShort {
+                    entries: list.len(),
+                    minimum,
+                };
+                warnings.push(
+                    status_problem(
+                        ErrorKind::StatusListLengthError,
+                        format!("the status list {}: {error}", entry.list_url),
+                    )
+                    .with_check(&check),
+                );
+            }
+        }
+        let bit = decoded.and_then(|list| {
+            status::read_bit(&list, entry.index, if strict { minimum } else { 0 })
+        });
         bit.map_err(|error| {
             let kind = match error {
                 StatusError::ListTooShort { .. } => ErrorKind::StatusListLengthError,

@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use credentials::status::{Bitstring, MIN_ENTRIES};
-use credentials::verify::{ErrorKind, FetchedList, StatusLists, StatusState};
+use credentials::verify::{
+    ErrorKind, FetchedList, StatusLists, StatusPolicy, StatusState, TrustedIssuer,
+};
 use credentials::{datetime, keys, proof, Outcome, Report, Verifier};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Map, Value};
@@ -123,8 +125,17 @@ fn lists(
     lists
 }
 
+/// Checks with the strict policy, which every rule binds whoever the
+/// issuer is.
 fn check(credential: &Value, lists: &StatusLists) -> Report {
-    let verifier = Verifier::default();
+    let verifier = Verifier {
+        status_policy: StatusPolicy::strict(),
+        ..Verifier::default()
+    };
+    check_with(&verifier, credential, lists)
+}
+
+fn check_with(verifier: &Verifier, credential: &Value, lists: &StatusLists) -> Report {
     let mut report = verifier.verify_credential(credential, now());
     verifier.check_status(&mut report, lists, now());
     report
@@ -519,4 +530,72 @@ fn report_serializes_reason_and_time() {
         INDEX.to_string()
     );
     assert!(body.get("pending_status").is_none());
+}
+
+/// The default policy holds trusted issuers to every rule and reads the
+/// lists of other issuers with a warning for each rule they break.
+#[test]
+fn default_policy_is_strict_for_trusted_issuers_only() {
+    let issuer = Issuer::new();
+    let other = Issuer::new();
+    let short = Bitstring::from_bytes(vec![0; 12_500]).encode();
+    let mut short_revoked = Bitstring::from_bytes(vec![0; 12_500]);
+    short_revoked.set(INDEX, true).expect("set");
+    let cases = [
+        (
+            "list by another issuer",
+            fetched(other.list("revocation", &[INDEX])),
+            "Status verification error",
+            StatusState::Set,
+        ),
+        (
+            "100,000 entries",
+            fetched(issuer.list_with("revocation", &short, |_| {})),
+            "Status list length error",
+            StatusState::Clear,
+        ),
+        (
+            "100,000 entries, revoked",
+            fetched(issuer.list_with("revocation", &short_revoked.encode(), |_| {})),
+            "Status list length error",
+            StatusState::Set,
+        ),
+    ];
+    let untrusted = Verifier::default();
+    let trusted = Verifier {
+        trusted: vec![TrustedIssuer {
+            id: issuer.did.clone(),
+            name: [("en".to_owned(), "Test issuer".to_owned())].into(),
+        }],
+        ..Verifier::default()
+    };
+    for (name, revocation, warning, state) in cases {
+        let suspension = fetched(issuer.list("suspension", &[]));
+        let all = lists(revocation, suspension);
+
+        let report = check_with(&untrusted, &issuer.credential(), &all);
+        assert_eq!(report.credential_status[0].state, state, "{name}");
+        let warnings: Vec<_> = report
+            .warnings
+            .iter()
+            .filter(|p| p.check == "credentialStatus.revocation")
+            .map(|p| p.title.clone())
+            .collect();
+        assert_eq!(warnings, vec![warning.to_owned()], "{name}");
+        let expected = if state == StatusState::Set {
+            Outcome::Revoked
+        } else {
+            Outcome::IssuerNotRecognised
+        };
+        assert_eq!(report.outcome, expected, "{name}: {:?}", report.errors);
+
+        let report = check_with(&trusted, &issuer.credential(), &all);
+        assert_eq!(
+            report.credential_status[0].state,
+            StatusState::Unknown,
+            "{name}"
+        );
+        assert_eq!(report.outcome, Outcome::StatusUnknown, "{name}");
+        assert_eq!(error_kinds(&report), vec![warning.to_owned()], "{name}");
+    }
 }
