@@ -13,9 +13,6 @@ export ISSUER_ADDR=${ISSUER_ADDR:-127.0.0.1:8080}
 export VERIFIER_ADDR=${VERIFIER_ADDR:-127.0.0.1:8081}
 export WALLET_ADDR=${WALLET_ADDR:-127.0.0.1:8082}
 export VERIFIER_PUBLIC_URL=${VERIFIER_PUBLIC_URL:-http://$VERIFIER_ADDR}
-# A realistic certificate's link with its compact form needs a QR code of
-# about version 20; the demo allows 25 so that offline checking works.
-export QR_MAX_VERSION=${QR_MAX_VERSION:-25}
 mkdir -p "$DATA_DIR"
 
 command -v pkg-config >/dev/null 2>&1 && dpkg -s libssl-dev >/dev/null 2>&1 || {

@@ -53,8 +53,10 @@ pub struct StatusRef(pub String, pub String, pub u64);
 pub struct Claims {
     /// Issuer DID (`issuer.id`).
     pub iss: String,
-    /// Credential id (`id`).
-    pub jti: String,
+    /// Credential id (`id`). The QR form leaves it out: its digest `h`
+    /// names the credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
     /// `validFrom`, the completion date, in seconds since the Unix epoch.
     pub nbf: i64,
     /// `validUntil` in seconds since the Unix epoch; absent when the
@@ -82,6 +84,10 @@ pub enum CompactError {
     Segments(usize),
     #[error("the {0} segment is not base64url without padding")]
     Base64(&'static str),
+    #[error("the QR form is not a whole number of chunks of digits")]
+    Digits,
+    #[error("the {0} is not the one accepted CBOR encoding")]
+    Cbor(&'static str),
     #[error("the {0} segment is not a JSON object")]
     Json(&'static str),
     #[error("the algorithm {0:?} is not accepted: only EdDSA is")]
@@ -149,7 +155,7 @@ pub fn claims_for(credential: &Value) -> Result<Claims, CompactError> {
         .to_owned();
     Ok(Claims {
         iss: iss.to_owned(),
-        jti: jti.to_owned(),
+        jti: Some(jti.to_owned()),
         nbf,
         exp,
         n,
@@ -252,9 +258,11 @@ fn write_jcs(value: &Value, out: &mut String) {
     }
 }
 
-/// Signs the summary of a signed credential. `kid` is the verification
-/// method id of `key`, for example `did:web:academy.example#key-1`.
-pub fn sign(credential: &Value, key: &SigningKey, kid: &str) -> Result<String, CompactError> {
+/// Signs the summary of a signed credential as a JWS. `kid` is the
+/// verification method id of `key`, for example
+/// `did:web:academy.example#key-1`. The issuer puts the smaller QR form of
+/// [`crate::cose::sign`] in its links; the verifier accepts both.
+pub fn sign_jws(credential: &Value, key: &SigningKey, kid: &str) -> Result<String, CompactError> {
     let claims = claims_for(credential)?;
     let payload =
         serde_json::to_vec(&claims).map_err(|error| CompactError::Signing(error.to_string()))?;
@@ -290,9 +298,10 @@ pub fn public_jwk(key: &VerifyingKey) -> Jwk {
     jwk
 }
 
-/// Checks a compact form against the trusted issuers' pinned keys at
-/// `now`. When the full credential is at hand, pass it as `full`: every
-/// claim must then agree with it.
+/// Checks a compact form, the QR form of [`crate::cose`] (digits) or a
+/// JWS, against the trusted issuers' pinned keys at `now`. When the full
+/// credential is at hand, pass it as `full`: every claim must then agree
+/// with it.
 pub fn verify(
     compact: &str,
     resolver: &Resolver,
@@ -300,6 +309,9 @@ pub fn verify(
     now: DateTime<Utc>,
     full: Option<&Value>,
 ) -> Result<Checked, CompactError> {
+    if !compact.is_empty() && compact.bytes().all(|b| b.is_ascii_digit()) {
+        return crate::cose::verify(compact, resolver, trusted, now, full);
+    }
     if compact.len() > MAX_LENGTH {
         return Err(CompactError::TooLong);
     }
@@ -348,6 +360,9 @@ pub fn verify(
 
     let claims: Claims = serde_json::from_slice(&payload)
         .map_err(|error| CompactError::Claims(error.to_string()))?;
+    if claims.jti.is_none() {
+        return Err(CompactError::Claims("jti is missing".into()));
+    }
     check_period(&claims, now)?;
     if let Some(full) = full {
         check_agreement(&claims, full)?;
@@ -393,7 +408,7 @@ fn check_header(header: &Map<String, Value>) -> Result<(), CompactError> {
     Ok(())
 }
 
-fn check_period(claims: &Claims, now: DateTime<Utc>) -> Result<(), CompactError> {
+pub(crate) fn check_period(claims: &Claims, now: DateTime<Utc>) -> Result<(), CompactError> {
     let skew = datetime::clock_skew().num_seconds();
     let format = |seconds: i64| {
         DateTime::from_timestamp(seconds, 0)
@@ -412,11 +427,11 @@ fn check_period(claims: &Claims, now: DateTime<Utc>) -> Result<(), CompactError>
 }
 
 /// Compares every claim with the summary of the full credential.
-fn check_agreement(claims: &Claims, full: &Value) -> Result<(), CompactError> {
+pub(crate) fn check_agreement(claims: &Claims, full: &Value) -> Result<(), CompactError> {
     let expected = claims_for(full)?;
     let pairs: [(&'static str, bool); 8] = [
         ("iss", claims.iss == expected.iss),
-        ("jti", claims.jti == expected.jti),
+        ("jti", claims.jti.is_none() || claims.jti == expected.jti),
         ("nbf", claims.nbf == expected.nbf),
         ("exp", claims.exp == expected.exp),
         ("n", claims.n == expected.n),
@@ -430,27 +445,60 @@ fn check_agreement(claims: &Claims, full: &Value) -> Result<(), CompactError> {
     }
 }
 
+/// Tells whether `token` has the form of a share token: 39 decimal digits (128
+/// random bits, which a QR code stores in numeric mode), or 32 hexadecimal
+/// digits as earlier links carry.
+pub fn is_share_token(token: &str) -> bool {
+    (token.len() == 39 && token.bytes().all(|b| b.is_ascii_digit()))
+        || (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Builds the link a credential's QR code opens:
 /// `{verifier_url}/v/{share_token}#{compact}`, or the link without the
 /// compact form when the QR code would need a version above
 /// `max_version` (at level M) or no compact form exists.
+///
+/// With the QR form of [`crate::cose`] (digits), the scheme and host are
+/// written in capitals and the path as `/V/`: a QR code then stores the
+/// start of the link in alphanumeric mode (5.5 bits a character instead
+/// of 8) and the token and the form in numeric mode. Browsers read scheme
+/// and host without regard to case, and the verifier serves `/V/` too.
 pub fn verification_link(
     verifier_url: &str,
     share_token: &str,
     compact: Option<&str>,
     max_version: i16,
 ) -> String {
-    let plain = format!("{}/v/{share_token}", verifier_url.trim_end_matches('/'));
+    let base = verifier_url.trim_end_matches('/');
+    let plain = format!("{base}/v/{share_token}");
     let Some(compact) = compact else {
         return plain;
     };
-    let full = format!("{plain}#{compact}");
+    let digits = !compact.is_empty() && compact.bytes().all(|b| b.is_ascii_digit());
+    let full = if digits {
+        format!("{}/V/{share_token}#{compact}", capital_origin(base))
+    } else {
+        format!("{plain}#{compact}")
+    };
     match crate::qr::version(&full) {
         Ok(version) if version <= max_version => full,
         _ => plain,
     }
 }
 
+/// Writes `https://verify.example/path` as `HTTPS://VERIFY.EXAMPLE/path`.
+fn capital_origin(base: &str) -> String {
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return base.to_owned();
+    };
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    format!(
+        "{}://{}{path}",
+        scheme.to_ascii_uppercase(),
+        host.to_ascii_uppercase()
+    )
+}
+
 #[cfg(test)]
 #[path = "compact_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -4,6 +4,7 @@
 pub mod canon;
 pub mod compact;
 pub mod contexts;
+pub mod cose;
 pub mod datetime;
 pub mod did;
 pub mod i18n;

@@ -432,8 +432,7 @@ async fn store_signed(
         .collect();
     let unsigned = model::open_badge(&input);
     let signed = Value::Object(sign(issuer.signer, &unsigned, now)?);
-    let compact =
-        credentials::compact::sign(&signed, &issuer.signer.key, &issuer.signer.method_id())?;
+    let compact = credentials::cose::sign(&signed, &issuer.signer.key)?;
     let issued = IssuedCredential {
         id: input.id.urn().to_string(),
         kind: kind.to_owned(),
@@ -512,7 +511,8 @@ pub fn sign(
 pub fn share_token() -> String {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-    hex::encode(bytes)
+    // Digits, so that a QR code holds the token in numeric mode.
+    format!("{:039}", u128::from_be_bytes(bytes))
 }
 
 struct MemberRow {

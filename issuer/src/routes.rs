@@ -388,7 +388,7 @@ struct Shared {
 }
 
 async fn load_shared(state: &AppState, token: &str) -> Result<Shared, ApiProblem> {
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !credentials::compact::is_share_token(token) {
         return Err(ApiProblem::not_found("no shared credential has this link"));
     }
     // A member can turn the link off in the wallet (`credential_sharing`);
@@ -519,13 +519,9 @@ async fn store_custom(
     }
     // A credential without the dates or names the summary needs gets no
     // compact form, so its QR code carries the link alone.
-    let compact = credentials::compact::sign(
-        &Value::Object(signed.clone()),
-        &signer.key,
-        &signer.method_id(),
-    )
-    .map_err(|error| tracing::info!(credential = %id, %error, "issued without a compact form"))
-    .ok();
+    let compact = credentials::cose::sign(&Value::Object(signed.clone()), &signer.key)
+        .map_err(|error| tracing::info!(credential = %id, %error, "issued without a compact form"))
+        .ok();
 
     sqlx::query(
         "INSERT INTO credentials (id, member_id, kind, achievement_id, document, issued_at, valid_until, share_token)

@@ -59,13 +59,38 @@ pub struct KeptList {
     pub valid_until: Option<String>,
 }
 
-/// Status list URLs this verifier has seen in trusted credentials, with
-/// the last good copy of each.
-// TODO: issuers publish no index of their status lists, so a list is only
-// kept after a credential naming it was checked online on this verifier.
+/// Largest status list index accepted from an issuer, in bytes.
+pub const MAX_INDEX_BYTES: usize = 64 * 1024;
+
+/// Status list URLs of trusted issuers, with the last good copy of each.
+/// A URL is learnt from the issuer's index (`{credentials_url}/status`, a
+/// JSON array of list URLs) or from a trusted credential checked here.
 #[derive(Default)]
 pub struct StatusLists {
     lists: Mutex<BTreeMap<String, (String, Option<KeptList>)>>,
+    /// When each issuer's index was last fetched.
+    indexes: Mutex<BTreeMap<String, DateTime<Utc>>>,
+}
+
+/// Notes `url` for `issuer` when it names a list under `prefix`
+/// (`{credentials_url}/status/`), within [`MAX_STATUS_LISTS`].
+fn note_url(
+    lists: &mut BTreeMap<String, (String, Option<KeptList>)>,
+    issuer: &str,
+    prefix: &str,
+    url: &str,
+) {
+    let list_id = url.strip_prefix(prefix).unwrap_or_default();
+    let well_formed = !list_id.is_empty()
+        && list_id.len() <= 64
+        && list_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if well_formed && (lists.contains_key(url) || lists.len() < MAX_STATUS_LISTS) {
+        lists
+            .entry(url.to_owned())
+            .or_insert_with(|| (issuer.to_owned(), None));
+    }
 }
 
 impl StatusLists {
@@ -93,19 +118,34 @@ impl StatusLists {
             return;
         };
         for entry in entries {
-            let Some(url) = entry.get("statusListCredential").and_then(Value::as_str) else {
-                continue;
-            };
-            let list_id = url.strip_prefix(&prefix).unwrap_or_default();
-            let well_formed = !list_id.is_empty()
-                && list_id.len() <= 64
-                && list_id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            if well_formed && (lists.contains_key(url) || lists.len() < MAX_STATUS_LISTS) {
-                lists
-                    .entry(url.to_owned())
-                    .or_insert_with(|| (issuer.clone(), None));
+            if let Some(url) = entry.get("statusListCredential").and_then(Value::as_str) {
+                note_url(&mut lists, &issuer, &prefix, url);
+            }
+        }
+    }
+
+    /// Tells whether the index of `issuer` is due to be fetched again at
+    /// `now`, and if so, notes `now` as its fetch time.
+    fn index_due(&self, issuer: &str, now: DateTime<Utc>) -> bool {
+        let refresh = chrono::Duration::from_std(STATUS_REFRESH).unwrap_or_default();
+        let Ok(mut indexes) = self.indexes.lock() else {
+            return false;
+        };
+        let due = indexes
+            .get(issuer)
+            .is_none_or(|fetched| now - *fetched > refresh);
+        if due {
+            indexes.insert(issuer.to_owned(), now);
+        }
+        due
+    }
+
+    /// Notes the list URLs of an issuer's index.
+    fn note_index(&self, issuer: &str, base: &str, urls: &[String]) {
+        let prefix = format!("{}/status/", base.trim_end_matches('/'));
+        if let Ok(mut lists) = self.lists.lock() {
+            for url in urls {
+                note_url(&mut lists, issuer, &prefix, url);
             }
         }
     }
@@ -154,6 +194,31 @@ fn issuer_id(credential: &Value) -> Option<String> {
         Value::Object(map) => map.get("id").and_then(Value::as_str).map(str::to_owned),
         _ => None,
     }
+}
+
+/// Fetches the index of an issuer's status lists: a JSON array of URLs.
+async fn fetch_index(state: &VerifierState, base: &str) -> Result<Vec<String>, String> {
+    let url = format!("{}/status", base.trim_end_matches('/'));
+    let response = state
+        .fetcher
+        .get(&url, "application/json")
+        .await
+        .map_err(|error| format!("request failed: {error}"))?;
+    if !(200..300).contains(&response.status) {
+        return Err(format!("status {}", response.status));
+    }
+    if response.body.len() > MAX_INDEX_BYTES {
+        return Err(format!("larger than {MAX_INDEX_BYTES} bytes"));
+    }
+    let index =
+        credentials::json::parse_strict(&response.body).map_err(|error| error.to_string())?;
+    let urls = index.as_array().ok_or("not a JSON array")?;
+    Ok(urls
+        .iter()
+        .filter_map(Value::as_str)
+        .take(MAX_STATUS_LISTS)
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Fetches a status list and keeps it when it is a
@@ -235,7 +300,13 @@ fn issuer_entry(state: &VerifierState, entry: &crate::TrustEntry) -> Value {
             let resolved = state.verifier.resolver.resolve(&absolute).ok()?;
             let usable = resolved.assertion_method && resolved.controller == entry.id;
             let jwk = credentials::compact::public_jwk(&resolved.key);
-            usable.then(|| json!({"kid": absolute, "jwk": Value::Object(jwk.into())}))
+            let qr_kid: String = credentials::cose::key_id(&resolved.key)
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+            usable.then(
+                || json!({"kid": absolute, "qr_kid": qr_kid, "jwk": Value::Object(jwk.into())}),
+            )
         })
         .collect();
     json!({
@@ -249,6 +320,19 @@ fn issuer_entry(state: &VerifierState, entry: &crate::TrustEntry) -> Value {
 /// `GET /offline/bundle.json`: everything the page needs offline.
 async fn bundle(State(state): State<VerifierState>) -> Response {
     let now = Utc::now();
+    for entry in state.trust.iter() {
+        let Some(base) = entry.credentials_url.as_deref() else {
+            continue;
+        };
+        if state.status_lists.index_due(&entry.id, now) {
+            match fetch_index(&state, base).await {
+                Ok(urls) => state.status_lists.note_index(&entry.id, base, &urls),
+                Err(error) => {
+                    tracing::warn!(issuer = %entry.id, %error, "status list index not read")
+                }
+            }
+        }
+    }
     for (url, issuer) in state.status_lists.stale(now) {
         match refresh(&state, &url, &issuer).await {
             Ok(list) => state.status_lists.keep(list),

@@ -25,6 +25,8 @@ pub fn router() -> Router<VerifierState> {
         .route("/", get(home))
         .route("/check", post(check))
         .route("/v/{token}", get(shared))
+        // QR codes write the path in capitals (`credentials::compact`).
+        .route("/V/{token}", get(shared))
         .route("/offline", get(offline_shell))
         .route("/health", get(|| async { "ok" }))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -370,7 +372,7 @@ pub(crate) enum Fetched {
 }
 
 pub(crate) async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched {
-    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !credentials::compact::is_share_token(token) {
         return Fetched::NotFound;
     }
     let mut outcome = Fetched::NotFound;

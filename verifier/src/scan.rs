@@ -113,15 +113,17 @@ fn limits_for(width: u32, height: u32) -> image::Limits {
     limits
 }
 
-/// Reads the path `/v/{token}` and the fragment of a scanned link. Any
-/// host is accepted: the token is looked up at this verifier's trusted
-/// issuers, and the fragment is checked against their keys.
+/// Reads the path `/v/{token}` (or `/V/{token}`, as QR codes write it) and
+/// the fragment of a scanned link. Any host is accepted: the token is
+/// looked up at this verifier's trusted issuers, and the fragment is
+/// checked against their keys.
 pub fn verification_target(content: &str) -> Result<String, PhotoError> {
     let url = url::Url::parse(content.trim()).map_err(|_| PhotoError::NotALink)?;
     let token = url
         .path()
         .strip_prefix("/v/")
-        .filter(|token| token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+        .or_else(|| url.path().strip_prefix("/V/"))
+        .filter(|token| compact::is_share_token(token))
         .ok_or(PhotoError::NotALink)?;
     let fragment = url.fragment().filter(|fragment| {
         fragment.len() <= compact::MAX_LENGTH
@@ -233,6 +235,19 @@ async fn check_compact(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_reads_qr_links_in_capitals() {
+        let token = "294011838201947302857716492003185577461";
+        assert_eq!(
+            verification_target(&format!("HTTPS://VERIFY.EXAMPLE/V/{token}#0123456789")),
+            Ok(format!("/v/{token}#0123456789"))
+        );
+        assert_eq!(
+            verification_target(&format!("https://verify.example/v/{token}1")),
+            Err(PhotoError::NotALink)
+        );
+    }
 
     #[test]
     fn target_keeps_token_and_fragment() {

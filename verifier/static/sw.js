@@ -1,11 +1,11 @@
 // Service worker of the public verifier. It keeps the home page, the
 // offline page, the page script and the offline bundle (trusted issuers,
 // their keys, status lists, texts), so that a scanned link
-// `/v/{token}#{compact}` can be checked with no connection. Pages and the
+// `/v/{token}#{compact}` (or `/V/...`, as QR codes write it) can be checked with no connection. Pages and the
 // bundle always come from the network first; the kept copies are used only
 // when the network fails.
 
-const CACHE = 'verifier-offline-v1';
+const CACHE = 'verifier-offline-v2';
 const KEPT = ['/', '/offline', '/static/verifier.js', '/offline/bundle.json'];
 // A browser without BarcodeDetector scans with our copy of jsQR, which must
 // then be kept too (about 250 KB).
@@ -53,7 +53,7 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate') {
     // A verification link opened offline gets the offline page, whose
     // script reads the compact form from the fragment.
-    const fallback = url.pathname.startsWith('/v/') ? '/offline' : '/';
+    const fallback = /^\/[vV]\//.test(url.pathname) ? '/offline' : '/';
     event.respondWith(fetch(request).catch(() => fromCache(fallback)));
     return;
   }

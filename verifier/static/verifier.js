@@ -14,7 +14,11 @@ const CLAIMS = ['iss', 'jti', 'nbf', 'exp', 'n', 'a', 's', 'h'];
 // Clock tolerance in seconds, as on the server.
 const CLOCK_SKEW = 300;
 const MAX_COMPACT_LENGTH = 4096;
-const TOKEN = /^\/v\/([0-9a-fA-F]{32})$/;
+const TOKEN = /^\/[vV]\/([0-9]{39}|[0-9a-fA-F]{32})$/;
+// The QR form: COSE_Sign1 in CBOR, written as digits (docs/compact-form.md).
+const MAX_QR_DIGITS = 1200;
+const CHUNK_DIGITS = [0, 3, 5, 8, 10, 13, 15, 17];
+const QR_CLAIMS = [4, 5, 'a', 'h', 'n', 's'];
 
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js').catch(() => {});
@@ -201,11 +205,226 @@ function validStatusRef(entry) {
   );
 }
 
+// ---- The QR form: digits, CBOR, COSE_Sign1 -------------------------------
+
+/** Reads the digits of the QR form back into bytes; throws on any other spelling. */
+function fromDigits(digits) {
+  if (!/^[0-9]+$/.test(digits)) throw new Error('not digits');
+  const full = CHUNK_DIGITS[7];
+  const rest = digits.length % full;
+  const last = CHUNK_DIGITS.indexOf(rest);
+  if (last < 0) throw new Error('not a whole number of chunks');
+  const bytes = [];
+  for (let position = 0; position < digits.length; ) {
+    const width = digits.length - position === rest ? rest : full;
+    const count = width === full ? 7 : last;
+    const value = BigInt(digits.slice(position, position + width));
+    if (value >> BigInt(8 * count) !== 0n) throw new Error('chunk too large');
+    for (let shift = count - 1; shift >= 0; shift--) bytes.push(Number((value >> BigInt(8 * shift)) & 0xffn));
+    position += width;
+  }
+  return Uint8Array.from(bytes);
+}
+
+function compareBytes(a, b) {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/**
+ * Decodes one CBOR item in deterministic encoding (RFC 8949 §4.2.1) that
+ * fills `bytes`: integers, byte and text strings, arrays and maps with
+ * integer or text keys in increasing order. Anything else throws.
+ */
+function decodeCbor(bytes) {
+  let at = 0;
+  const fail = () => {
+    throw new Error('not the accepted CBOR');
+  };
+  const head = () => {
+    if (at >= bytes.length) fail();
+    const initial = bytes[at++];
+    const info = initial & 31;
+    let value = info;
+    if (info >= 24) {
+      if (info > 27) fail();
+      const size = 1 << (info - 24);
+      if (at + size > bytes.length) fail();
+      value = 0;
+      for (let i = 0; i < size; i++) value = value * 256 + bytes[at++];
+      if (value < [24, 256, 65536, 4294967296][info - 24] || value > Number.MAX_SAFE_INTEGER) fail();
+    }
+    return [initial >> 5, value];
+  };
+  const item = (depth) => {
+    if (depth > 8) fail();
+    const [major, value] = head();
+    if (major === 0) return value;
+    if (major === 1) return -1 - value;
+    if (major === 2 || major === 3) {
+      if (at + value > bytes.length) fail();
+      const slice = bytes.slice(at, at + value);
+      at += value;
+      return major === 2 ? slice : new TextDecoder('utf-8', { fatal: true }).decode(slice);
+    }
+    if (major === 4) {
+      const items = [];
+      for (let i = 0; i < value; i++) items.push(item(depth + 1));
+      return items;
+    }
+    if (major === 5) {
+      const map = new Map();
+      let previous = null;
+      for (let i = 0; i < value; i++) {
+        const start = at;
+        const key = item(depth + 1);
+        const encoded = bytes.slice(start, at);
+        if ((typeof key !== 'number' && typeof key !== 'string') || (previous && compareBytes(previous, encoded) >= 0)) fail();
+        previous = encoded;
+        map.set(key, item(depth + 1));
+      }
+      return map;
+    }
+    return fail();
+  };
+  const value = item(0);
+  if (at !== bytes.length) fail();
+  return value;
+}
+
+function cborHead(major, length) {
+  if (length < 24) return [(major << 5) | length];
+  if (length < 256) return [(major << 5) | 24, length];
+  return [(major << 5) | 25, length >> 8, length & 0xff];
+}
+
+/** Builds the COSE Sig_structure: ["Signature1", protected, h'', payload]. */
+function sigStructure(protectedBytes, payload) {
+  const context = new TextEncoder().encode('Signature1');
+  return Uint8Array.from([
+    ...cborHead(4, 4),
+    ...cborHead(3, context.length),
+    ...context,
+    ...cborHead(2, protectedBytes.length),
+    ...protectedBytes,
+    ...cborHead(2, 0),
+    ...cborHead(2, payload.length),
+    ...payload,
+  ]);
+}
+
+function toHex(bytes) {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+function toBase64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Reads the claims of a QR form's payload in the shape of the JWS claims, or returns null. */
+function qrClaims(payload, issuer) {
+  if (!(payload instanceof Map) || ![...payload.keys()].every((key) => QR_CLAIMS.includes(key))) return null;
+  const seconds = (value) => Number.isInteger(value) && value >= 0;
+  const names = payload.get('n');
+  const status = payload.get('s') ?? [];
+  const digest = payload.get('h');
+  const valid =
+    seconds(payload.get(5)) &&
+    (!payload.has(4) || seconds(payload.get(4))) &&
+    typeof payload.get('a') === 'string' &&
+    digest instanceof Uint8Array &&
+    digest.length === 16 &&
+    Array.isArray(names) &&
+    names.length > 0 &&
+    names.every((name) => typeof name === 'string') &&
+    Array.isArray(status) &&
+    (!payload.has('s') || status.length > 0);
+  if (!valid) return null;
+
+  const entries = [];
+  for (const entry of status) {
+    if (!Array.isArray(entry) || entry.length !== 3) return null;
+    const [purpose, list, index] = entry;
+    const prefix = { r: 'revocation', s: 'suspension' }[purpose];
+    if (!prefix || !seconds(index)) return null;
+    const listId = Number.isInteger(list) && list >= 0 ? `${prefix}-${list}` : list;
+    if (typeof list === 'string' && new RegExp(`^${prefix}-[1-9][0-9]*$`).test(list)) return null;
+    entries.push([purpose, listId, index]);
+  }
+  const claims = { iss: issuer, nbf: payload.get(5), n: names, a: payload.get('a'), s: entries, h: toBase64url(digest) };
+  if (payload.has(4)) claims.exp = payload.get(4);
+  return entries.every(validStatusRef) ? claims : null;
+}
+
+/** Checks the QR form (digits) against the bundle, as `verifyCompact` does a JWS. */
+async function verifyQrForm(digits, bundle) {
+  if (digits.length > MAX_QR_DIGITS) return { outcome: 'malformed' };
+  let parts;
+  let header;
+  let payload;
+  try {
+    parts = decodeCbor(fromDigits(digits));
+    const shaped =
+      Array.isArray(parts) &&
+      parts.length === 4 &&
+      parts[0] instanceof Uint8Array &&
+      parts[1] instanceof Map &&
+      parts[1].size === 0 &&
+      parts[2] instanceof Uint8Array &&
+      parts[3] instanceof Uint8Array &&
+      parts[3].length === 64;
+    if (!shaped) return { outcome: 'malformed' };
+    header = decodeCbor(parts[0]);
+    payload = decodeCbor(parts[2]);
+  } catch {
+    return { outcome: 'malformed' };
+  }
+  const kid = header instanceof Map ? header.get(4) : null;
+  const headerAccepted = header instanceof Map && header.size === 2 && header.get(1) === -8 && kid instanceof Uint8Array && kid.length === 4;
+  if (!headerAccepted) return { outcome: 'malformed' };
+
+  const candidates = bundle.issuers.flatMap((issuer) =>
+    issuer.keys.filter((entry) => entry.qr_kid === toHex(kid)).map((entry) => [issuer, entry]),
+  );
+  if (!candidates.length) return { outcome: 'issuer_not_recognised' };
+  const signed = sigStructure(parts[0], parts[2]);
+  let signer = null;
+  for (const [issuer, published] of candidates) {
+    let key;
+    try {
+      key = await crypto.subtle.importKey('jwk', published.jwk, { name: 'Ed25519' }, false, ['verify']);
+    } catch {
+      return { outcome: 'cannot_check' };
+    }
+    if (await crypto.subtle.verify({ name: 'Ed25519' }, key, parts[3], signed)) {
+      signer = issuer;
+      break;
+    }
+  }
+  if (!signer) return { outcome: 'altered' };
+  const claims = qrClaims(payload, signer.id);
+  if (!claims) return { outcome: 'malformed' };
+  return judge(claims, signer, bundle);
+}
+
+/** Decides the verdict on genuine claims: status first, then the validity period. */
+async function judge(claims, issuer, bundle) {
+  const status = await checkStatus(claims, issuer, bundle);
+  const now = Date.now() / 1000;
+  let outcome = 'genuine';
+  if (status.revoked) outcome = 'revoked';
+  else if (status.suspended) outcome = 'suspended';
+  else if (claims.exp !== undefined && claims.exp <= now - CLOCK_SKEW) outcome = 'expired';
+  else if (claims.nbf > now + CLOCK_SKEW) outcome = 'not_yet_valid';
+  return { outcome, claims, issuer, status };
+}
+
 /**
  * Checks the compact form against the bundle. Returns `{ outcome, claims,
  * issuer, status }`; `outcome` names a verdict text.
  */
 async function verifyCompact(compact, bundle) {
+  if (/^[0-9]+$/.test(compact)) return verifyQrForm(compact, bundle);
   if (compact.length > MAX_COMPACT_LENGTH) return { outcome: 'malformed' };
   const parts = compact.split('.');
   if (parts.length !== 3) return { outcome: 'malformed' };
@@ -241,15 +460,7 @@ async function verifyCompact(compact, bundle) {
   const genuine = await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, signed);
   if (!genuine) return { outcome: 'altered' };
   if (!validClaims(claims)) return { outcome: 'malformed' };
-
-  const status = await checkStatus(claims, issuer, bundle);
-  const now = Date.now() / 1000;
-  let outcome = 'genuine';
-  if (status.revoked) outcome = 'revoked';
-  else if (status.suspended) outcome = 'suspended';
-  else if (claims.exp !== undefined && claims.exp <= now - CLOCK_SKEW) outcome = 'expired';
-  else if (claims.nbf > now + CLOCK_SKEW) outcome = 'not_yet_valid';
-  return { outcome, claims, issuer, status };
+  return judge(claims, issuer, bundle);
 }
 
 /** Reads a bit of a Bitstring Status List (v1.0 §3.2: index 0 is the most significant bit of the first byte). */

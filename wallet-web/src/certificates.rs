@@ -130,9 +130,15 @@ async fn owned_link(
     qr_link(state, id, &share_token).await
 }
 
+/// Builds the link of the public page of a shared credential, as people
+/// read, copy and paste it: without the compact form.
+pub(crate) fn public_link(state: &WalletState, share_token: &str) -> String {
+    credentials::compact::verification_link(&state.config.verifier_url, share_token, None, 0)
+}
+
 /// Builds the link the QR code of credential `id` opens, with its compact
-/// form when the code stays small enough; the detail page, the full-screen
-/// QR code and the PDF use it too.
+/// form when the code stays small enough; the full-screen QR code and the
+/// PDF use it too.
 pub(crate) async fn qr_link(
     state: &WalletState,
     id: &str,

@@ -148,7 +148,7 @@ async fn detail_page(
         }
     }
 
-    let link = certificates::qr_link(state, &certificate.id, &certificate.share_token).await?;
+    let link = certificates::public_link(state, &certificate.share_token);
     main.push_str(&sharing_section(&page, &certificate, &name, shared, &link));
     main.push_str(&format!(
         "<p class=\"actions\"><a class=\"button\" href=\"/certificates/{encoded}.pdf\" download>{pdf}</a>\n\
@@ -200,7 +200,7 @@ fn sharing_section(
                 valid_until: certificate
                     .string("validUntil")
                     .and_then(|date| credentials::datetime::parse(date).ok()),
-                url: &link,
+                url: link,
                 credential_id: &certificate.id,
             });
             html.push_str(&format!(
