@@ -69,6 +69,7 @@ export class Services {
     this.settings = settings;
     this.binaries = binaryFolder(root);
     this.platformToken = randomBytes(16).toString('hex');
+    this.staffToken = randomBytes(16).toString('hex');
     this.children = [];
     this.dataDir = null;
   }
@@ -94,6 +95,7 @@ export class Services {
       VERIFIER_PUBLIC_URL: URLS.verifier,
       TRUSTED_ISSUERS: join(this.dataDir, 'trusted-issuers.json'),
       ISSUER_PLATFORM_TOKEN: this.platformToken,
+      ISSUER_STAFF_TOKEN: this.staffToken,
       ...this.settings,
     };
   }
@@ -202,6 +204,23 @@ export class Services {
       throw new Error(`POST /completions for ${memberId} ${moduleId} failed with ${response.status}: ${body}`);
     }
     return JSON.parse(body);
+  }
+
+  // Sets the status of a credential through the VC API as staff do:
+  // `revoked`, `suspended` or `active`.
+  async setStatus(credentialId, status, reason) {
+    const response = await fetch(`${URLS.issuer}/credentials/status`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${this.staffToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        credentialId,
+        credentialStatus: [{ type: 'BitstringStatusListEntry', status }],
+        reason,
+      }),
+    });
+    if (!response.ok) {
+      throw new Error(`POST /credentials/status ${status} failed with ${response.status}: ${await response.text()}`);
+    }
   }
 
   // Reads the sign-in code of the last message sent to `to`, waiting up
