@@ -8,6 +8,7 @@
 //! [`Sender`]: crate::sender::Sender
 
 use crate::codes::{self, Checked, Issued};
+use crate::config::TrustedProxies;
 use crate::error::WalletError;
 use crate::identifier::Identifier;
 use crate::language::Language;
@@ -17,35 +18,98 @@ use crate::session::{self, SignedIn};
 use crate::WalletState;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Utc;
 use credentials::i18n::escape_html;
 use serde::Deserialize;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-/// The address of the connection a request came on, as text, or
-/// `unknown` when the server was not started with connection information
-/// (tests that call the router directly).
-// TODO: read the client address from a trusted `Forwarded` header. Behind
-// a reverse proxy every request comes from the proxy, so the per-address
-// limit then applies to all members together.
+/// The client address that the per-address limit on code requests
+/// counts, as text. It is the address of the TCP connection, or the one
+/// that a trusted proxy put in `X-Forwarded-For` (see [`choose_client`]).
+/// It is `unknown` when the server was not started with connection
+/// information (tests that call the router directly).
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+impl axum::extract::FromRequestParts<WalletState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        state: &WalletState,
     ) -> Result<Self, Self::Rejection> {
         let address = parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| choose_client(info.0.ip(), &parts.headers, &state.config.trusted_proxies))
+            .map_or_else(|| "unknown".to_owned(), |address| address.to_string());
         Ok(Self(address))
     }
+}
+
+/// Chooses the client address of a request whose TCP peer is `peer`.
+///
+/// A peer that is not a trusted proxy is the client, and its
+/// `X-Forwarded-For` header is ignored because anyone can send one. From a
+/// trusted proxy, the header's entries are read from right to left, and
+/// the first address that is not a trusted proxy is the client. Each proxy
+/// appends the address it received the request from, so the entries left
+/// of that address are set by the client and never read. The peer is the
+/// client when the header is missing or when an entry read is not an IP
+/// address. When every entry is a trusted proxy, the left-most one is
+/// the client. Addresses are returned in canonical form, so an
+/// IPv4-mapped IPv6 address becomes IPv4.
+pub fn choose_client(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !trusted.contains(peer) {
+        return peer;
+    }
+    // Several header lines form one comma-separated list, in their order.
+    // Entries are split as bytes, so bytes that are not ASCII in the part
+    // a client wrote do not hide the entries proxies appended after it.
+    let entries: Vec<&[u8]> = headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&byte| byte == b','))
+        .collect();
+
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        let Some(address) = parse_forwarded_address(entry) else {
+            tracing::debug!(
+                "X-Forwarded-For from a trusted proxy has an entry that is not an IP address, \
+                 so the peer address is used"
+            );
+            return peer;
+        };
+        if !trusted.contains(address) {
+            return address;
+        }
+        client = address;
+    }
+    client
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// Parses one `X-Forwarded-For` entry: an IPv4 or IPv6 address, an IPv6
+/// address in brackets, or either with a port, which some proxies add.
+fn parse_forwarded_address(entry: &[u8]) -> Option<IpAddr> {
+    let entry = std::str::from_utf8(entry).ok()?.trim_matches([' ', '\t']);
+    let address = entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|rest| rest.strip_suffix(']'))
+                .and_then(|inner| inner.parse::<Ipv6Addr>().ok())
+                .map(IpAddr::V6)
+        })?;
+    Some(address.to_canonical())
 }
 
 #[derive(Deserialize)]
@@ -298,4 +362,84 @@ fn code_page(
         again = page.text("signin.new_code"),
     );
     page.render(status, &page.text("signin.code_heading"), &main)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    const PROXIES: &str = "10.0.0.0/8, 192.0.2.10, 2001:db8:ffff::/48";
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("test address")
+    }
+
+    fn forwarded_for(lines: &[&[u8]]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(
+                X_FORWARDED_FOR,
+                HeaderValue::from_bytes(line).expect("header value"),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn client_address_table() {
+        // (case, peer, X-Forwarded-For lines, expected client)
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, &[&[u8]], &str)] = &[
+            ("untrusted peer, no header", "203.0.113.50", &[], "203.0.113.50"),
+            ("untrusted peer, spoofed header", "203.0.113.50", &[b"198.51.100.7"], "203.0.113.50"),
+            ("untrusted peer names a proxy", "203.0.113.50", &[b"10.0.0.3"], "203.0.113.50"),
+            ("untrusted IPv6 peer, spoofed header", "2001:db8:1::9", &[b"198.51.100.7"], "2001:db8:1::9"),
+            ("trusted peer, no header", "10.0.0.2", &[], "10.0.0.2"),
+            ("trusted peer, one entry", "10.0.0.2", &[b"203.0.113.7"], "203.0.113.7"),
+            ("single trusted address", "192.0.2.10", &[b"203.0.113.7"], "203.0.113.7"),
+            ("address next to the single trusted one", "192.0.2.11", &[b"203.0.113.7"], "192.0.2.11"),
+            ("client spoofs an entry", "10.0.0.2", &[b"198.51.100.1, 203.0.113.7"], "203.0.113.7"),
+            ("several hops", "10.0.0.2", &[b"203.0.113.7, 10.0.0.3, 10.1.0.4"], "203.0.113.7"),
+            ("several hops and a spoofed entry", "10.0.0.2", &[b"198.51.100.1, 203.0.113.7, 10.0.0.3"], "203.0.113.7"),
+            ("client spoofs a proxy address", "10.0.0.2", &[b"10.9.9.9, 203.0.113.7"], "203.0.113.7"),
+            ("every entry a proxy", "10.0.0.2", &[b"10.0.0.9, 10.0.0.3"], "10.0.0.9"),
+            ("several header lines", "10.0.0.2", &[b"198.51.100.1", b"203.0.113.7, 10.0.0.3"], "203.0.113.7"),
+            ("spaces and tabs", "10.0.0.2", &[b" 203.0.113.7\t,\t10.0.0.3 "], "203.0.113.7"),
+            ("IPv4 with port", "10.0.0.2", &[b"203.0.113.7:4711"], "203.0.113.7"),
+            ("IPv6 client", "2001:db8:ffff::1", &[b"2001:db8:1::5"], "2001:db8:1::5"),
+            ("IPv6 in brackets", "10.0.0.2", &[b"[2001:db8:1::5]"], "2001:db8:1::5"),
+            ("IPv6 with port", "10.0.0.2", &[b"[2001:db8:1::5]:4711"], "2001:db8:1::5"),
+            ("IPv6 hops", "2001:db8:ffff::1", &[b"2001:db8:1::5, 2001:db8:ffff::2"], "2001:db8:1::5"),
+            ("IPv4-mapped trusted peer", "::ffff:10.0.0.2", &[b"203.0.113.7"], "203.0.113.7"),
+            ("IPv4-mapped untrusted peer", "::ffff:203.0.113.50", &[b"198.51.100.7"], "203.0.113.50"),
+            ("IPv4-mapped entry", "10.0.0.2", &[b"::ffff:203.0.113.7"], "203.0.113.7"),
+            ("IPv4-mapped proxy entry", "10.0.0.2", &[b"203.0.113.7, ::ffff:10.0.0.3"], "203.0.113.7"),
+            ("garbage left of the client", "10.0.0.2", &[b"garbage, 203.0.113.7"], "203.0.113.7"),
+            ("bytes not ASCII left of the client", "10.0.0.2", &[b"\xff\xfe, 203.0.113.7"], "203.0.113.7"),
+            ("garbage right-most", "10.0.0.2", &[b"203.0.113.7, garbage"], "10.0.0.2"),
+            ("garbage behind a proxy entry", "10.0.0.2", &[b"203.0.113.7, garbage, 10.0.0.3"], "10.0.0.2"),
+            ("bytes not ASCII right-most", "10.0.0.2", &[b"203.0.113.7, \xff"], "10.0.0.2"),
+            ("empty header", "10.0.0.2", &[b""], "10.0.0.2"),
+            ("empty entry", "10.0.0.2", &[b"203.0.113.7,"], "10.0.0.2"),
+            ("unknown", "10.0.0.2", &[b"unknown"], "10.0.0.2"),
+            ("host name", "10.0.0.2", &[b"client.example"], "10.0.0.2"),
+            ("address out of range", "10.0.0.2", &[b"203.0.113.256"], "10.0.0.2"),
+            ("CIDR range as entry", "10.0.0.2", &[b"203.0.113.0/24"], "10.0.0.2"),
+            ("IPv6 with zone", "10.0.0.2", &[b"fe80::1%eth0"], "10.0.0.2"),
+            ("Forwarded syntax", "10.0.0.2", &[b"for=203.0.113.7"], "10.0.0.2"),
+        ];
+        let trusted = TrustedProxies::parse(PROXIES).expect("trusted proxies");
+        for (case, peer, lines, expected) in cases {
+            let client = choose_client(ip(peer), &forwarded_for(lines), &trusted);
+            assert_eq!(client, ip(expected), "{case}");
+        }
+    }
+
+    #[test]
+    fn client_address_without_trusted_proxies() {
+        let headers = forwarded_for(&[b"203.0.113.7"]);
+        let client = choose_client(ip("10.0.0.2"), &headers, &TrustedProxies::default());
+        assert_eq!(client, ip("10.0.0.2"));
+    }
 }

@@ -4,6 +4,7 @@ use axum::http::{header, StatusCode};
 use chrono::{Duration, Utc};
 use common::{TestWallet, FATIMA, FATIMA_EMAIL, KHADIJA};
 use wallet_web::codes;
+use wallet_web::config::TrustedProxies;
 
 /// Returns a six-digit code different from `code`.
 fn other_code(code: &str) -> String {
@@ -421,10 +422,24 @@ async fn expired_session_rejected() {
 /// A code request carrying the connection address `ip`, as the server
 /// started by `main` records it.
 async fn request_from(wallet: &TestWallet, ip: [u8; 4]) -> StatusCode {
-    let mut request = axum::http::Request::builder()
+    request_forwarded(wallet, ip, None).await
+}
+
+/// A code request from the connection address `ip` with the
+/// `X-Forwarded-For` header `forwarded_for`, if any.
+async fn request_forwarded(
+    wallet: &TestWallet,
+    ip: [u8; 4],
+    forwarded_for: Option<&str>,
+) -> StatusCode {
+    let mut builder = axum::http::Request::builder()
         .method("POST")
         .uri("/sign-in")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(forwarded_for) = forwarded_for {
+        builder = builder.header("x-forwarded-for", forwarded_for);
+    }
+    let mut request = builder
         .body(axum::body::Body::from("identifier=nobody%40example.org"))
         .expect("request");
     request
@@ -470,6 +485,73 @@ async fn address_limit_forgets_last_hour() {
             .expect("insert old request");
     }
     assert_eq!(request_from(&wallet, [192, 0, 2, 1]).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn address_limit_behind_trusted_proxy() {
+    const PROXY: [u8; 4] = [10, 0, 0, 1];
+    const UNTRUSTED: [u8; 4] = [198, 51, 100, 9];
+    let wallet = TestWallet::start_with(|config| {
+        config.trusted_proxies = TrustedProxies::parse("10.0.0.1").expect("proxy list");
+    })
+    .await;
+
+    for attempt in 0..codes::MAX_REQUESTS_PER_ADDRESS {
+        assert_eq!(
+            request_forwarded(&wallet, PROXY, Some("203.0.113.1")).await,
+            StatusCode::OK,
+            "first client, request {attempt}"
+        );
+    }
+    assert_eq!(
+        request_forwarded(&wallet, PROXY, Some("203.0.113.1")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "first client over the limit"
+    );
+    assert_eq!(
+        request_forwarded(&wallet, PROXY, Some("198.51.100.200, 203.0.113.1")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an entry the first client wrote does not reset its limit"
+    );
+    assert_eq!(
+        request_forwarded(&wallet, PROXY, Some("203.0.113.2")).await,
+        StatusCode::OK,
+        "second client behind the same proxy has its own limit"
+    );
+
+    // An untrusted peer's header is ignored: a new spoofed address on
+    // every request still counts against the peer address.
+    for attempt in 0..codes::MAX_REQUESTS_PER_ADDRESS {
+        let spoofed = format!("203.0.113.{}", 100 + attempt);
+        assert_eq!(
+            request_forwarded(&wallet, UNTRUSTED, Some(&spoofed)).await,
+            StatusCode::OK,
+            "untrusted peer, request {attempt}"
+        );
+    }
+    assert_eq!(
+        request_forwarded(&wallet, UNTRUSTED, Some("203.0.113.250")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "untrusted peer over the limit despite a new header"
+    );
+
+    let counted: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT client_address, COUNT(*) FROM sign_in_requests
+         GROUP BY client_address ORDER BY client_address",
+    )
+    .fetch_all(&wallet.state.db)
+    .await
+    .expect("count requests");
+    let limit = codes::MAX_REQUESTS_PER_ADDRESS;
+    assert_eq!(
+        counted,
+        vec![
+            ("198.51.100.9".to_owned(), limit),
+            ("203.0.113.1".to_owned(), limit),
+            ("203.0.113.2".to_owned(), 1),
+        ],
+        "requests are counted per client address, never per spoofed one"
+    );
 }
 
 #[tokio::test]
