@@ -12,7 +12,7 @@ use crate::db::Pool;
 use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
 use chrono::Utc;
 use serde::Serialize;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// The header an export must start with, in this order.
@@ -110,59 +110,13 @@ pub async fn import_reader(
     input: impl Read,
     progress: &dyn Progress,
 ) -> anyhow::Result<Summary> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(input);
-    let header = reader
-        .byte_headers()
-        .map_err(|error| anyhow::anyhow!("the header line cannot be read: {error}"))?
-        .clone();
-    let names: Vec<String> = header
-        .iter()
-        .map(|name| {
-            String::from_utf8_lossy(name)
-                .trim_start_matches('\u{feff}')
-                .to_owned()
-        })
-        .collect();
-    if names != HEADER {
-        anyhow::bail!(
-            "the header must be `{}`, found `{}`",
-            HEADER.join(","),
-            names.join(",")
-        );
-    }
-
+    let rows = read_export(input)?;
     let mut summary = Summary::default();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = reader.position().line() + 1;
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(error) => {
-                // An unreadable row (for example an unclosed quote) ends the
-                // file for the CSV reader; report it and stop reading.
-                summary.rows += 1;
-                summary.rejected.push(RowError {
-                    line,
-                    field: "row".to_owned(),
-                    reason: format!("cannot be read as CSV: {error}"),
-                });
-                break;
-            }
-        }
-        let line = record.position().map_or(line, |position| position.line());
+    for row in rows {
         summary.rows += 1;
-        match parse_row(&record) {
-            Err((field, reason)) => summary.rejected.push(RowError {
-                line,
-                field: field.to_owned(),
-                reason,
-            }),
-            Ok(report) => {
+        match row {
+            Err(error) => summary.rejected.push(error),
+            Ok((line, report)) => {
                 match issuance::record_completion(pool, issuer, &report, Utc::now()).await {
                     Ok(outcome) => {
                         if outcome.created {
@@ -201,6 +155,116 @@ pub async fn import_reader(
         progress.advance(summary.rows);
     }
     Ok(summary)
+}
+
+/// Reads the header and data rows of an export, without a database.
+///
+/// Returns an error when the header line cannot be read or differs from
+/// [`HEADER`]. Each item is one data row with its line number, or the
+/// [`RowError`] that rejects it. A read error (with byte records and
+/// flexible rows, only an I/O error) is the last item, because the reader
+/// cannot go past it. An unclosed quote is not an error: the CSV reader
+/// reads the rest of the file into that field.
+pub fn read_export<R: Read>(
+    input: R,
+) -> anyhow::Result<impl Iterator<Item = Result<(u64, CompletionReport), RowError>>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(LineEndingsAsLf::new(input));
+    let header = reader
+        .byte_headers()
+        .map_err(|error| anyhow::anyhow!("the header line cannot be read: {error}"))?
+        .clone();
+    let names: Vec<String> = header
+        .iter()
+        .map(|name| {
+            String::from_utf8_lossy(name)
+                .trim_start_matches('\u{feff}')
+                .to_owned()
+        })
+        .collect();
+    if names != HEADER {
+        anyhow::bail!(
+            "the header must be `{}`, found `{}`",
+            HEADER.join(","),
+            names.join(",")
+        );
+    }
+
+    let mut record = csv::ByteRecord::new();
+    let mut finished = false;
+    Ok(std::iter::from_fn(move || {
+        if finished {
+            return None;
+        }
+        let line = reader.position().line() + 1;
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => {
+                finished = true;
+                None
+            }
+            Ok(true) => {
+                let line = record.position().map_or(line, |position| position.line());
+                let row = parse_row(&record).map_err(|(field, reason)| RowError {
+                    line,
+                    field: field.to_owned(),
+                    reason,
+                });
+                Some(row.map(|report| (line, report)))
+            }
+            Err(error) => {
+                finished = true;
+                Some(Err(RowError {
+                    line,
+                    field: "row".to_owned(),
+                    reason: format!("cannot be read as CSV: {error}"),
+                }))
+            }
+        }
+    }))
+}
+
+/// A reader that turns every line ending (CRLF, or CR alone) into LF and
+/// leaves every other byte as it is. The CSV reader ends a row at any of
+/// the three but counts lines by LF alone, and records where a row starts
+/// before it skips the LF of a CRLF. Without this, each row of a CRLF
+/// export would be reported one line early, and rows after a lone CR would
+/// share a line number.
+struct LineEndingsAsLf<R> {
+    inner: std::io::BufReader<R>,
+    /// Whether the last byte read was a CR, so that an LF right after it
+    /// belongs to the same line ending.
+    after_cr: bool,
+}
+
+impl<R: Read> LineEndingsAsLf<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner: std::io::BufReader::new(inner),
+            after_cr: false,
+        }
+    }
+}
+
+impl<R: Read> Read for LineEndingsAsLf<R> {
+    fn read(&mut self, output: &mut [u8]) -> std::io::Result<usize> {
+        let mut written = 0;
+        while written < output.len() {
+            let Some(&byte) = self.inner.fill_buf()?.first() else {
+                break;
+            };
+            self.inner.consume(1);
+            let after_cr = std::mem::replace(&mut self.after_cr, byte == b'\r');
+            if byte == b'\n' && after_cr {
+                continue;
+            }
+            output[written] = if byte == b'\r' { b'\n' } else { byte };
+            written += 1;
+        }
+        Ok(written)
+    }
 }
 
 fn conflict_field(error: &IssueError) -> &'static str {
@@ -294,6 +358,45 @@ mod tests {
             Vec::new(),
         ]);
         assert_eq!(parse_row(&bad_utf8).expect_err("bad utf-8").0, "module_id");
+    }
+
+    /// Exports the import parser once got wrong, each with the line numbers
+    /// its rows must be reported on.
+    #[test]
+    fn exports_report_row_lines() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import");
+        let cases: [(&str, &[u64]); 2] = [
+            ("crlf-line-endings.csv", &[2, 3]),
+            ("cr-line-endings.csv", &[2, 3, 4, 5, 6]),
+        ];
+        for (name, expected) in cases {
+            let bytes = std::fs::read(dir.join(name)).expect("fixture");
+            let lines: Vec<u64> = read_export(bytes.as_slice())
+                .expect("header")
+                .map(|row| match row {
+                    Ok((line, _)) => line,
+                    Err(error) => error.line,
+                })
+                .collect();
+            assert_eq!(lines, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn line_endings_become_lf() {
+        let mut output = String::new();
+        LineEndingsAsLf::new("a\r\nb\rc\r\r\nd\n\re\r".as_bytes())
+            .read_to_string(&mut output)
+            .expect("read");
+        assert_eq!(output, "a\nb\nc\n\nd\n\ne\n");
+
+        let mut reader = LineEndingsAsLf::new("a\r\nb\r".as_bytes());
+        let mut bytes = Vec::new();
+        let mut byte = [0u8; 1];
+        while reader.read(&mut byte).expect("read") == 1 {
+            bytes.push(byte[0]);
+        }
+        assert_eq!(bytes, b"a\nb\n");
     }
 
     #[test]
