@@ -98,10 +98,18 @@ pub fn decode_photo(bytes: &[u8]) -> Result<String, PhotoError> {
         image
     };
     let mut prepared = rqrr::PreparedImage::prepare(image.to_luma8());
-    prepared
-        .detect_grids()
-        .iter()
-        .find_map(|grid| grid.decode().ok().map(|(_, content)| content))
+    // rqrr 0.9 panics on some images (for example a QR code drawn one pixel
+    // per module fails the assertion `scan >= 1` in its grid measurement),
+    // so a panic counts as no code found.
+    let search = std::panic::AssertUnwindSafe(|| {
+        prepared
+            .detect_grids()
+            .iter()
+            .find_map(|grid| grid.decode().ok().map(|(_, content)| content))
+    });
+    std::panic::catch_unwind(search)
+        .ok()
+        .flatten()
         .ok_or(PhotoError::NoCode)
 }
 
