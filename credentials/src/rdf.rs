@@ -55,6 +55,18 @@ pub enum RdfError {
 /// whole document, because a top-level context is processed against the
 /// empty initial context either way.
 pub fn expand(document: &Value) -> Result<Value, RdfError> {
+    // json-ld 0.21 panics, through pct-str 2.0, when it hashes an IRI whose
+    // percent-encoded bytes are not UTF-8, such as `urn:uuid:1%da07`.
+    std::panic::catch_unwind(|| expand_document(document)).unwrap_or_else(|_| {
+        Err(RdfError::Expansion(
+            "the JSON-LD processor failed on the document, for example on an IRI \
+             whose percent-encoded bytes are not UTF-8"
+                .to_owned(),
+        ))
+    })
+}
+
+fn expand_document(document: &Value) -> Result<Value, RdfError> {
     let mut body = document.clone();
     let context = match &mut body {
         Value::Object(map) => map.remove("@context"),
