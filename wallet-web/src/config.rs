@@ -76,9 +76,15 @@ impl Config {
                 )
             }
         };
-        let trusted_proxies =
-            TrustedProxies::parse(&var("WALLET_TRUSTED_PROXIES").unwrap_or_default())
-                .map_err(|error| anyhow::anyhow!("WALLET_TRUSTED_PROXIES: {error}"))?;
+        let trusted_proxies = TrustedProxies::parse(
+            &var("WALLET_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "WALLET_TRUSTED_PROXIES is invalid: {error}. Give IP addresses or CIDR \
+                 ranges separated by commas, such as `10.0.0.0/8, 2001:db8::1`"
+            )
+        })?;
         Ok(Self {
             addr,
             database_url: var("DATABASE_URL")
