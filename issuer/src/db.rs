@@ -108,6 +108,27 @@ fn sqlite_create_url(url: &str) -> String {
     }
 }
 
+/// Updates PostgreSQL's planner statistics of the tables that issuance
+/// reads, and does nothing on SQLite, whose planner uses the indexes
+/// without statistics.
+///
+/// PostgreSQL keeps the plan of a prepared statement for as long as the
+/// connection lives, and plans made while the tables were nearly empty
+/// scan a whole table. After a bulk import into new tables, such a plan
+/// makes every row cost more than the one before until statistics change,
+/// which autovacuum does only when it is on. `ANALYZE` samples a bounded
+/// number of rows per table and invalidates those plans.
+pub async fn refresh_statistics(pool: &Pool) -> Result<(), sqlx::Error> {
+    let url = pool.connect_options().database_url.to_string();
+    if !matches!(Engine::of_url(&url), Ok(Engine::Postgres)) {
+        return Ok(());
+    }
+    sqlx::query("ANALYZE credentials, completions, status_entries, status_lists, audit_log")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Returns true when `error` is a violation of a unique constraint, which
 /// a concurrent writer in another process can cause.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -8,7 +8,7 @@
 //! and are neither signed nor stored twice. A bad row is reported with its
 //! line number, field and reason, and the import goes on with the others.
 
-use crate::db::Pool;
+use crate::db::{self, Pool};
 use crate::issuance::{self, CompletionReport, IssueError, IssuerContext};
 use chrono::Utc;
 use serde::Serialize;
@@ -112,8 +112,13 @@ pub async fn import_reader(
 ) -> anyhow::Result<Summary> {
     let rows = read_export(input)?;
     let mut summary = Summary::default();
+    let mut next_analyze = FIRST_ANALYZE;
     for row in rows {
         summary.rows += 1;
+        if summary.rows == next_analyze {
+            refresh_statistics(pool).await;
+            next_analyze = next_analyze.saturating_mul(2);
+        }
         match row {
             Err(error) => summary.rejected.push(error),
             Ok((line, report)) => {
@@ -154,7 +159,22 @@ pub async fn import_reader(
         }
         progress.advance(summary.rows);
     }
+    if summary.rows >= FIRST_ANALYZE {
+        refresh_statistics(pool).await;
+    }
     Ok(summary)
+}
+
+/// Row at which the import first refreshes the planner statistics. It
+/// does so again each time the row count doubles, and at the end.
+const FIRST_ANALYZE: u64 = 1_000;
+
+/// Refreshes the planner statistics (see [`db::refresh_statistics`]). A
+/// failure only costs speed, so it is logged and the import goes on.
+async fn refresh_statistics(pool: &Pool) {
+    if let Err(error) = db::refresh_statistics(pool).await {
+        tracing::warn!(%error, "failed to refresh the database statistics");
+    }
 }
 
 /// Reads the header and data rows of an export, without a database.

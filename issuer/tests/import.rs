@@ -84,3 +84,25 @@ async fn wrong_header_is_rejected_before_any_row() {
         .expect("count");
     assert_eq!(stored, 0);
 }
+
+#[tokio::test]
+async fn statistics_refresh_analyzes_postgres() {
+    let app = TestApp::start().await;
+    issuer::db::refresh_statistics(&app.state.db)
+        .await
+        .expect("the statistics refresh succeeds");
+
+    let engine = issuer::db::Engine::of_url(&app.state.config.database_url).expect("engine");
+    if engine == issuer::db::Engine::Postgres {
+        let analyzed: Vec<(String,)> = sqlx::query_as(
+            "SELECT relname::text FROM pg_stat_user_tables
+             WHERE last_analyze IS NOT NULL ORDER BY relname",
+        )
+        .fetch_all(&app.state.db)
+        .await
+        .expect("statistics query");
+        let analyzed: Vec<&str> = analyzed.iter().map(|(name,)| name.as_str()).collect();
+        assert!(analyzed.contains(&"credentials"), "{analyzed:?}");
+        assert!(analyzed.contains(&"completions"), "{analyzed:?}");
+    }
+}
