@@ -4,13 +4,14 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use credentials::{compact, qr, status};
+use ciborium::Value as Cbor;
+use credentials::{compact, cose, qr, status};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use taawounya_fuzz::{academy, KID};
 
-/// A share token of the form the issuer gives: 32 hexadecimal digits.
-const SHARE_TOKEN: &str = "3f9a0c1e5b7d4a2c8e6f0b1d3a5c7e9f";
+/// A share token of the form the issuer gives: 39 decimal digits.
+const SHARE_TOKEN: &str = "284197530618274950316284759130628475913";
 
 /// Rows in the shapes of the issuer's import tests: good rows, bad dates,
 /// unknown ids, a score out of range, a script URL, a short row, a
@@ -47,16 +48,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?);
     write_all(&corpus.join("verify_credential"), &credentials)?;
 
-    let signed = compact::sign(&academy.credential, &academy.key, KID)?;
+    let signed = compact::sign_jws(&academy.credential, &academy.key, KID)?;
+    let digits = cose::sign(&academy.credential, &academy.key)?;
     let mut compacts: Vec<Vec<u8>> = Vec::new();
     for mode in [0u8, 1] {
         compacts.push([&[mode], signed.as_bytes()].concat());
+        compacts.push([&[mode], digits.as_bytes()].concat());
     }
     let segments: Vec<&str> = signed.split('.').collect();
     let header = URL_SAFE_NO_PAD.decode(segments[0])?;
     let payload = URL_SAFE_NO_PAD.decode(segments[1])?;
     for mode in [2u8, 3] {
         compacts.push([&[mode][..], &header, b"\n", &payload].concat());
+    }
+    // The COSE parts as the target takes them: the protected header's
+    // length in one byte, the protected header, then the payload.
+    let sign1: Cbor = ciborium::from_reader(cose::from_digits(&digits)?.as_slice())?;
+    let Cbor::Array(parts) = sign1 else {
+        return Err("the QR form is not a COSE_Sign1 array".into());
+    };
+    let (Some(Cbor::Bytes(protected)), Some(Cbor::Bytes(payload))) = (parts.first(), parts.get(2))
+    else {
+        return Err("the QR form has no protected header or payload".into());
+    };
+    let length = u8::try_from(protected.len())?;
+    for mode in [4u8, 5] {
+        compacts.push([&[mode, length][..], protected, payload].concat());
     }
     write_all(&corpus.join("compact"), &compacts)?;
 

@@ -10,7 +10,7 @@ use credentials::model::{
     self, Achievement, AchievementKind, CredentialInput, Recipient, StatusEntry,
 };
 use credentials::{LocalizedText, Resolver, TrustedIssuer, Verifier};
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -145,4 +145,48 @@ fn signed_credential(key: &SigningKey) -> Value {
     let options = options.as_object().cloned().unwrap_or_default();
     let signed = credentials::proof::sign(&unsigned, &options, key).expect("signing succeeds");
     Value::Object(signed)
+}
+
+/// Builds a COSE_Sign1 structure (RFC 9052 §4.2) around a protected
+/// header and a payload given as bytes, signed with `key`, with an empty
+/// unprotected header. The parts are written as they are given, so the
+/// verifier reads fuzzed CBOR behind a valid signature.
+pub fn cose_sign1(key: &SigningKey, protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    // Sig_structure = ["Signature1", protected, external_aad = h'', payload]
+    let mut to_sign = vec![0x84, 0x6a];
+    to_sign.extend_from_slice(b"Signature1");
+    cbor_bytes(&mut to_sign, protected);
+    cbor_bytes(&mut to_sign, &[]);
+    cbor_bytes(&mut to_sign, payload);
+    let signature = key.sign(&to_sign).to_bytes();
+
+    let mut sign1 = vec![0x84];
+    cbor_bytes(&mut sign1, protected);
+    sign1.push(0xa0);
+    cbor_bytes(&mut sign1, payload);
+    cbor_bytes(&mut sign1, &signature);
+    sign1
+}
+
+/// Appends a CBOR byte string (major type 2) with its length in the
+/// shortest form.
+fn cbor_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    let length = bytes.len();
+    match u8::try_from(length) {
+        Ok(short) if short < 24 => out.push(0x40 | short),
+        Ok(byte) => out.extend_from_slice(&[0x58, byte]),
+        Err(_) => match u16::try_from(length) {
+            Ok(two) => {
+                out.push(0x59);
+                out.extend_from_slice(&two.to_be_bytes());
+            }
+            Err(_) => {
+                // Fuzz inputs stay far below 4 GiB.
+                let four = u32::try_from(length).unwrap_or(u32::MAX);
+                out.push(0x5a);
+                out.extend_from_slice(&four.to_be_bytes());
+            }
+        },
+    }
+    out.extend_from_slice(bytes);
 }
