@@ -58,9 +58,9 @@ const CHUNK_BYTES: usize = 7;
 /// 256^n - 1.
 const CHUNK_DIGITS: [usize; CHUNK_BYTES + 1] = [0, 3, 5, 8, 10, 13, 15, 17];
 
-/// Writes bytes as decimal digits: each chunk of 7 bytes, read as a
-/// big-endian number, in 17 digits with leading zeros; a last, shorter
-/// chunk of `n` bytes in the digits that 256^n - 1 needs.
+/// Writes bytes as decimal digits. Each chunk of 7 bytes, read as a
+/// big-endian number, takes 17 digits with leading zeros. A last, shorter
+/// chunk of `n` bytes takes as many digits as 256^n - 1 has.
 pub fn to_digits(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 5 / 2);
     for chunk in bytes.chunks(CHUNK_BYTES) {
