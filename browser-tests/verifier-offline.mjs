@@ -263,7 +263,7 @@ check('camera scan offline: offline verdict', async () => {
   const dataAge = (await page.locator('p.data-age').textContent()).trim();
   assert.match(dataAge, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/, 'the page does not say how old its data is');
   // The bundle of the first visit contains the issuer's status lists, read
-  // from its index, so the page says when the status was last checked.
+  // from its index, so the page shows when the status was last checked.
   const statusAge = (await page.locator('p.status-age').textContent()).trim();
   const checkedPrefix = texts.en['offline.status_checked'].split('{time}')[0];
   assert.ok(statusAge.startsWith(checkedPrefix), `the status was not checked offline: ${statusAge}`);

@@ -268,8 +268,8 @@ struct PendingStatus {
 /// not recognised", and its status is information, not a guarantee.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusPolicy {
-    /// Smallest list, in entries. Bitstring Status List v1.0 asks issuers
-    /// for at least 131,072 so that one entry does not single out its
+    /// Smallest list, in entries. Bitstring Status List v1.0 requires issuers
+    /// to use at least 131,072 so that one entry does not single out its
     /// holder.
     pub min_entries: u64,
     /// Whether a status list must be issued by the credential's issuer.

@@ -125,8 +125,8 @@ fn lists(
     lists
 }
 
-/// Checks with the strict policy, which every rule binds whoever the
-/// issuer is.
+/// Checks with the strict policy, which applies every rule to every
+/// issuer.
 fn check(credential: &Value, lists: &StatusLists) -> Report {
     let verifier = Verifier {
         status_policy: StatusPolicy::strict(),
@@ -532,7 +532,7 @@ fn report_serializes_reason_and_time() {
     assert!(body.get("pending_status").is_none());
 }
 
-/// The default policy holds trusted issuers to every rule and reads the
+/// The default policy applies every rule to trusted issuers and reads the
 /// lists of other issuers with a warning for each rule they break.
 #[test]
 fn default_policy_is_strict_for_trusted_issuers_only() {

@@ -361,7 +361,7 @@ fn dcc_status_fixtures() -> Vec<(String, Value)> {
 /// missing their type leave the status unknown.
 ///
 /// The DCC lists are 100,000 entries long, under the 131,072 that
-/// Bitstring Status List v1.0 asks for, and most are signed by a different
+/// Bitstring Status List v1.0 requires, and most are signed by a different
 /// `did:key` than the credentials that point at them. Their issuers are not
 /// trusted, so the default policy reads the lists and warns;
 /// `dcc_status_fixtures_fail_strict_policy` shows the strict policy.

@@ -511,7 +511,7 @@ pub fn sign(
 pub fn share_token() -> String {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-    // Digits, so that a QR code holds the token in numeric mode.
+    // Digits, so that a QR code stores the token in numeric mode.
     format!("{:039}", u128::from_be_bytes(bytes))
 }
 

@@ -117,7 +117,7 @@ async fn pdf_qr_decodes_to_link() {
     let (_, share_token) = wallet.stored(&id).await;
 
     // 200 dots per inch give about 3.8 pixels per module to a version 12
-    // code 35 mm wide: a phone camera at arm's length sees about as many.
+    // code 35 mm wide: a phone camera at arm's length captures about as many.
     const DPI: f32 = 200.0;
     let prefix = wallet.dir.path().join("page");
     poppler(
