@@ -7,6 +7,7 @@ pub mod contexts;
 pub mod cose;
 pub mod datetime;
 pub mod did;
+pub mod expand;
 pub mod i18n;
 pub mod json;
 pub mod keys;

@@ -49,12 +49,24 @@ pub enum RdfError {
 
 /// Expands a JSON-LD document using only the pinned contexts.
 ///
+/// Documents that use only the features of [`crate::expand`] are expanded
+/// there; the others by the `json-ld` crate.
+pub fn expand(document: &Value) -> Result<Value, RdfError> {
+    match crate::expand::expand(document) {
+        Ok(expanded) => Ok(expanded),
+        Err(_) => expand_reference(document),
+    }
+}
+
+/// Expands a JSON-LD document with the `json-ld` crate only, the way
+/// [`expand`] does for documents that [`crate::expand`] leaves to it.
+///
 /// The top-level `@context` is processed once per distinct value and kept
 /// in [`active_context`]'s cache; the rest of the document is expanded
 /// from that active context. This gives the same result as expanding the
 /// whole document, because a top-level context is processed against the
 /// empty initial context either way.
-pub fn expand(document: &Value) -> Result<Value, RdfError> {
+pub fn expand_reference(document: &Value) -> Result<Value, RdfError> {
     // json-ld 0.21 panics, through pct-str 2.0, when it hashes an IRI whose
     // percent-encoded bytes are not UTF-8, such as `urn:uuid:1%da07`.
     std::panic::catch_unwind(|| expand_document(document)).unwrap_or_else(|_| {
