@@ -1,6 +1,6 @@
-//! Signing and verification throughput of a typical Open Badges
-//! credential on one core, next to Digital Bazaar's JavaScript
-//! implementation measured in the same run.
+//! Signing and verification throughput on one core, next to Digital
+//! Bazaar's JavaScript implementation measured in the same run: a typical
+//! Open Badges credential, its QR form, and third-party credentials.
 //!
 //! Run with `cargo run --release -p credentials --example bench [seconds]`
 //! after `npm ci` in `interop/`.
@@ -160,29 +160,32 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(dir.join("credential.json"), signed.to_string())?;
     std::fs::write(
         dir.join("controllers.json"),
-        Value::Array(vec![document]).to_string(),
+        Value::Array(vec![document.clone()]).to_string(),
     )?;
-    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop");
-    let output = Command::new("node")
-        .current_dir(&interop)
-        .arg("bench.mjs")
-        .arg("--credential")
-        .arg(dir.join("credential.json"))
-        .arg("--controllers")
-        .arg(dir.join("controllers.json"))
-        .arg("--seconds")
-        .arg(seconds.to_string())
-        .output()?;
-    if output.status.success() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    anyhow::ensure!(
-        output.status.success(),
-        "node bench.mjs failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let js: Value = serde_json::from_slice(&output.stdout)?;
+    let js = run_js(
+        &dir.join("credential.json"),
+        Some(&dir.join("controllers.json")),
+        seconds,
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
     let js_rate = |key: &str| js[key].as_f64().unwrap_or(f64::NAN);
+
+    // The QR form of the same credential, checked offline against the
+    // trusted issuer's key.
+    let mut qr_resolver = Resolver::new();
+    qr_resolver.insert(document)?;
+    let trusted = vec![TrustedIssuer {
+        id: issuer.clone(),
+        name: BTreeMap::new(),
+    }];
+    let qr = credentials::cose::sign(&signed, &key)?;
+    anyhow::ensure!(
+        credentials::compact::verify(&qr, &qr_resolver, &trusted, now, None).is_ok(),
+        "the QR form of the benchmark credential does not verify"
+    );
+    let verify_qr = measure(seconds, || {
+        let _ = credentials::compact::verify(&qr, &qr_resolver, &trusted, now, None);
+    });
 
     println!(
         "typical Open Badges credential, {} bytes signed, one core, {seconds} s per measurement",
@@ -205,6 +208,12 @@ fn main() -> anyhow::Result<()> {
             js_rate("verify_per_second"),
             js_rate("verify_ms_mean"),
         ),
+        (
+            "verify QR",
+            &verify_qr,
+            js_rate("verify_per_second"),
+            js_rate("verify_ms_mean"),
+        ),
     ] {
         println!(
             "{:<10} {:>14.0} {:>12.3} {:>16.0} {:>12.3} {:>7.1}x",
@@ -216,11 +225,85 @@ fn main() -> anyhow::Result<()> {
             ours.per_second / js_per_second
         );
     }
+    println!(
+        "(verify QR: the {}-digit QR form, next to JavaScript verifying the full credential)",
+        qr.len()
+    );
     println!();
     println!("one canonicalization of the credential, by step (ms):");
     println!(
         "  JSON-LD expansion {:.3}, conversion to RDF {:.3}, RDFC-1.0 {:.3}",
         expand.mean_ms, to_rdf.mean_ms, canonicalize.mean_ms
     );
+
+    println!();
+    println!("third-party credentials (did:key), verification on one core");
+    println!(
+        "{:<56} {:>8} {:>12} {:>10} {:>10} {:>8}",
+        "fixture", "bytes", "ours (ops/s)", "ours (ms)", "js (ops/s)", "ratio"
+    );
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let did_key = Verifier::new(Resolver::new(), Vec::new());
+    for name in THIRD_PARTY {
+        let path = fixtures.join(name);
+        let credential: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        let report = did_key.verify_credential(&credential, now);
+        anyhow::ensure!(
+            report.checks.iter().any(|check| check == "proof"),
+            "the proof of {name} does not verify here"
+        );
+        let ours = measure(seconds, || {
+            let _ = did_key.verify_credential(&credential, now);
+        });
+        let js = run_js(&path, None, seconds)?;
+        let js_per_second = js["verify_per_second"].as_f64().unwrap_or(f64::NAN);
+        let short = name.rsplit('/').next().unwrap_or(name);
+        println!(
+            "{:<56} {:>8} {:>12.0} {:>10.3} {:>10.0} {:>7.1}x",
+            short,
+            credential.to_string().len(),
+            ours.per_second,
+            ours.mean_ms,
+            js_per_second,
+            ours.per_second / js_per_second
+        );
+    }
     Ok(())
+}
+
+/// Third-party credentials under `fixtures/`, signed with `did:key`
+/// identifiers and without status entries or expiry, so that both
+/// verifiers run every check offline.
+const THIRD_PARTY: &[&str] = &[
+    "dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-basicOBv3.json",
+    "dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/oidf-noStatus-notExpired-complexIssuer.json",
+    "dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-alignments.json",
+];
+
+/// Runs `interop/bench.mjs` on a credential file and returns its JSON line.
+fn run_js(
+    credential: &std::path::Path,
+    controllers: Option<&std::path::Path>,
+    seconds: f64,
+) -> anyhow::Result<Value> {
+    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop");
+    let mut command = Command::new("node");
+    command
+        .current_dir(&interop)
+        .arg("bench.mjs")
+        .arg("--credential")
+        .arg(credential)
+        .arg("--seconds")
+        .arg(seconds.to_string());
+    if let Some(controllers) = controllers {
+        command.arg("--controllers").arg(controllers);
+    }
+    let output = command.output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "node bench.mjs failed on {}: {}",
+        credential.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(serde_json::from_slice(&output.stdout)?)
 }

@@ -47,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &json!({"verifiableCredential": academy.credential, "options": {}}),
     )?);
     write_all(&corpus.join("verify_credential"), &credentials)?;
+    write_all(&corpus.join("expansion"), &credentials)?;
 
     let signed = compact::sign_jws(&academy.credential, &academy.key, KID)?;
     let digits = cose::sign(&academy.credential, &academy.key)?;
