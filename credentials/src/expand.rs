@@ -536,6 +536,15 @@ fn expand_prefix(active: &Context, prefix: &str, suffix: &str) -> Option<String>
 /// vocabulary-relative expansion. Document-relative values are
 /// unsupported, because no document here has a base IRI.
 fn expand_iri(active: &Context, value: &str, vocab: bool) -> Fast<String> {
+    let expanded = expand_iri_unchecked(active, value, vocab)?;
+    if is_keyword(&expanded) || is_absolute(&expanded) || is_blank_node(&expanded) {
+        Ok(expanded)
+    } else {
+        Err(Unsupported("value that expands to an invalid IRI"))
+    }
+}
+
+fn expand_iri_unchecked(active: &Context, value: &str, vocab: bool) -> Fast<String> {
     if is_keyword(value) {
         return Ok(value.to_owned());
     }
@@ -789,6 +798,15 @@ fn expand_element(
 /// compact IRIs of defined prefixes, absolute IRIs, or plain names under
 /// a `@vocab`.
 fn expand_key(active: &Context, key: &str) -> Fast<String> {
+    let expanded = expand_key_unchecked(active, key)?;
+    if is_keyword(&expanded) || is_absolute(&expanded) {
+        Ok(expanded)
+    } else {
+        Err(Unsupported("property that expands to an invalid IRI"))
+    }
+}
+
+fn expand_key_unchecked(active: &Context, key: &str) -> Fast<String> {
     if is_keyword(key) {
         return Ok(key.to_owned());
     }
@@ -954,6 +972,17 @@ fn is_absolute(value: &str) -> bool {
     // The json-ld crate fails on percent-encoded bytes that are not UTF-8.
     // Such IRIs go to it, so that both give the same result.
     scheme_ok && std::str::from_utf8(&decoded).is_ok()
+}
+
+/// Checks for a blank node identifier with a label of ASCII letters,
+/// digits, `-`, `_` and `.`.
+fn is_blank_node(value: &str) -> bool {
+    value.strip_prefix("_:").is_some_and(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    })
 }
 
 fn is_language_tag(value: &str) -> bool {
