@@ -39,14 +39,29 @@ type Fast<T> = Result<T, Unsupported>;
 /// Deepest nesting of objects and arrays expanded here.
 const MAX_DEPTH: usize = 64;
 
+/// Error of [`expand_key`] for a plain name that no context defines.
+const UNDEFINED: Unsupported = Unsupported("undefined term");
+
 /// Maximum number of processed contexts kept for reuse.
 const CACHE_ENTRIES: usize = 4096;
 
 /// Expands `document`, or returns the feature it uses that is left to the
 /// `json-ld` crate.
 pub fn expand(document: &Value) -> Fast<Value> {
+    expand_with_dropped(document).map(|(expanded, _)| expanded)
+}
+
+/// Returns the properties of `document` that expansion drops because no
+/// context defines them and no `@vocab` applies, in document order.
+/// The signature does not cover their values.
+pub fn dropped_properties(document: &Value) -> Fast<Vec<String>> {
+    expand_with_dropped(document).map(|(_, dropped)| dropped)
+}
+
+fn expand_with_dropped(document: &Value) -> Fast<(Value, Vec<String>)> {
     let empty = empty_context();
-    let expanded = expand_element(&empty, None, document, false, 0)?;
+    let mut dropped = Vec::new();
+    let expanded = expand_element(&empty, None, document, false, 0, &mut dropped)?;
     let expanded = match expanded {
         Some(Value::Object(mut map)) if map.len() == 1 && map.contains_key("@graph") => {
             map.remove("@graph").unwrap_or(Value::Null)
@@ -54,11 +69,12 @@ pub fn expand(document: &Value) -> Fast<Value> {
         Some(value) => value,
         None => Value::Null,
     };
-    Ok(match expanded {
+    let expanded = match expanded {
         Value::Array(items) => Value::Array(items),
         Value::Null => Value::Array(Vec::new()),
         other => Value::Array(vec![other]),
-    })
+    };
+    Ok((expanded, dropped))
 }
 
 /// Term definition in an active context.
@@ -590,6 +606,7 @@ fn expand_element(
     element: &Value,
     from_map: bool,
     depth: usize,
+    dropped: &mut Vec<String>,
 ) -> Fast<Option<Value>> {
     if depth > MAX_DEPTH {
         return Err(Unsupported("deep nesting"));
@@ -616,7 +633,7 @@ fn expand_element(
         let list = property_term.is_some_and(|term| term.container.list);
         let mut result = Vec::with_capacity(items.len());
         for item in items {
-            match expand_element(active, property, item, from_map, depth + 1)? {
+            match expand_element(active, property, item, from_map, depth + 1, dropped)? {
                 None => {}
                 Some(Value::Array(expanded)) if list => {
                     result.push(list_object(expanded));
@@ -680,8 +697,13 @@ fn expand_element(
     }
     let mut keys: Vec<(&String, String)> = Vec::with_capacity(element.len());
     for key in element.keys() {
-        if key != "@context" {
-            keys.push((key, expand_key(&active, key)?));
+        if key == "@context" {
+            continue;
+        }
+        match expand_key(&active, key) {
+            Ok(expanded) => keys.push((key, expanded)),
+            Err(UNDEFINED) => dropped.push(key.clone()),
+            Err(other) => return Err(other),
         }
     }
 
@@ -724,7 +746,8 @@ fn expand_element(
         if term.is_some_and(|term| term.type_mapping.as_deref() == Some("@json")) {
             return Err(Unsupported("@json value"));
         }
-        let Some(expanded_value) = expand_element(&active, Some(key), value, false, depth + 1)?
+        let Some(expanded_value) =
+            expand_element(&active, Some(key), value, false, depth + 1, dropped)?
         else {
             continue;
         };
@@ -830,7 +853,12 @@ fn expand_key_unchecked(active: &Context, key: &str) -> Fast<String> {
     }
     match &active.vocab {
         Some(vocab) if !key.is_empty() && !key.contains('/') => Ok(format!("{vocab}{key}")),
-        _ => Err(Unsupported("property that is not a defined term")),
+        Some(_) => Err(Unsupported("property that is not a defined term")),
+        // Without a vocabulary mapping, a plain name expands to itself,
+        // which is not an IRI, so expansion drops the property (§5.1.2,
+        // step 13.3).
+        None if is_plain_name(key) => Err(UNDEFINED),
+        None => Err(Unsupported("property that is not a defined term")),
     }
 }
 
@@ -983,6 +1011,14 @@ fn is_blank_node(value: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     })
+}
+
+/// Checks for a name of ASCII letters, digits, `_` and `-`, as terms are.
+fn is_plain_name(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
 fn is_language_tag(value: &str) -> bool {

@@ -382,6 +382,9 @@ impl Verifier {
         run: &mut Run,
     ) -> (Outcome, String) {
         self.check_contexts(document, run);
+        if run.errors.is_empty() {
+            check_terms(document, run);
+        }
         let issuer = self.check_structure(document, run);
         if !run.errors.is_empty() {
             return (Outcome::Malformed, String::new());
@@ -959,6 +962,29 @@ impl PresentationReport {
 
 /// The check name of the warning that a status is still to be checked.
 const PENDING_CHECK: &str = "credentialStatus.pending";
+
+/// Fails the `terms` check when expansion would drop properties that no
+/// context defines, because the signature does not cover their values.
+fn check_terms(document: &Map<String, Value>, run: &mut Run) {
+    // NOTE: documents with inline contexts or JSON-LD features that
+    // `crate::expand` leaves to the json-ld crate are not checked here.
+    let Ok(dropped) = crate::expand::dropped_properties(&Value::Object(document.clone())) else {
+        return;
+    };
+    if dropped.is_empty() {
+        run.pass("terms");
+        return;
+    }
+    let names = dropped.join(", ");
+    run.fail(
+        ErrorKind::MalformedValueError,
+        "terms",
+        format!(
+            "the credential contains properties its contexts do not define ({names}), \
+             so the signature does not cover them"
+        ),
+    );
+}
 
 fn status_problem(kind: ErrorKind, detail: String) -> Problem {
     Problem::new(kind, "credentialStatus", detail)
