@@ -991,15 +991,46 @@ fn is_absolute(value: &str) -> bool {
             index += 3;
             continue;
         }
-        if !(b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b)) {
+        if !(b.is_ascii_alphanumeric() || b"-._~:/?#@!$&'()*+,;=".contains(&b)) {
             return false;
         }
         decoded.push(b);
         index += 1;
     }
+    if !authority_and_fragment_ok(rest) {
+        return false;
+    }
     // The json-ld crate fails on percent-encoded bytes that are not UTF-8.
     // Such IRIs go to it, so that both give the same result.
     scheme_ok && std::str::from_utf8(&decoded).is_ok()
+}
+
+/// Checks the parts of an IRI after its scheme that the character check
+/// cannot: one `#` at most, and an authority with one `@` at most and a
+/// port of digits only.
+fn authority_and_fragment_ok(rest: &[u8]) -> bool {
+    if rest.iter().filter(|&&b| b == b'#').count() > 1 {
+        return false;
+    }
+    let Some(after) = rest.strip_prefix(b"//") else {
+        return true;
+    };
+    let end = after
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(after.len());
+    let authority = &after[..end];
+    if authority.iter().filter(|&&b| b == b'@').count() > 1 {
+        return false;
+    }
+    let host_port = match authority.iter().position(|&b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    match host_port.iter().position(|&b| b == b':') {
+        Some(colon) => host_port[colon + 1..].iter().all(u8::is_ascii_digit),
+        None => true,
+    }
 }
 
 /// Checks for a blank node identifier with a label of ASCII letters,
