@@ -284,6 +284,21 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
         hs256,
         CompactError::Algorithm("HS256".into()),
     );
+    // ECDSA signatures of all zeros (r = s = 0), which some verifiers of
+    // P-256 and P-384 signatures accepted as valid.
+    for (alg, length) in [("ES256", 64), ("ES384", 96)] {
+        let header = json!({"alg": alg, "kid": KID});
+        case(
+            "all-zero ECDSA signature",
+            format!(
+                "{}.{}.{}",
+                encode(header.to_string().as_bytes()),
+                encode(payload.to_string().as_bytes()),
+                encode(&vec![0u8; length])
+            ),
+            CompactError::Algorithm(alg.into()),
+        );
+    }
     for alg in ["eddsa", "ES256", "RS256", "Ed25519"] {
         let header = json!({"alg": alg, "kid": KID});
         case(
@@ -470,12 +485,19 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
         ),
         CompactError::Signature,
     );
-    let mut extra = payload.clone();
-    extra["admin"] = json!(true);
-    let extra_compact = forge(&json!({"alg": "EdDSA", "kid": KID}), &extra, &fixture.key);
-    match fixture.verify(&extra_compact) {
-        Err(CompactError::Claims(_)) => {}
-        other => panic!("unknown claim: expected a claims error, got {other:?}"),
+    // Claims this form does not define, signed with the academy's key.
+    for (claim, value) in [
+        ("admin", json!(true)),
+        ("sub", json!("did:example:someone-else")),
+        ("aud", json!("https://bank.example")),
+    ] {
+        let mut extra = payload.clone();
+        extra[claim] = value;
+        let extra_compact = forge(&json!({"alg": "EdDSA", "kid": KID}), &extra, &fixture.key);
+        match fixture.verify(&extra_compact) {
+            Err(CompactError::Claims(_)) => {}
+            other => panic!("unknown claim {claim}: expected a claims error, got {other:?}"),
+        }
     }
     cases
 }
@@ -553,6 +575,19 @@ fn claims_must_agree_with_full_credential() {
     let mut longer = fixture.credential.clone();
     longer["validUntil"] = json!("2030-11-20T00:00:00Z");
     assert_eq!(check(&longer), Err(CompactError::Disagrees("exp")));
+
+    let mut earlier = fixture.credential.clone();
+    earlier["validFrom"] = json!("2020-01-01T00:00:00Z");
+    assert_eq!(check(&earlier), Err(CompactError::Disagrees("nbf")));
+
+    let mut other_issuer = fixture.credential.clone();
+    match &mut other_issuer["issuer"] {
+        Value::Object(issuer) => {
+            issuer.insert("id".to_owned(), json!("did:web:other.example"));
+        }
+        issuer => *issuer = json!("did:web:other.example"),
+    }
+    assert_eq!(check(&other_issuer), Err(CompactError::Disagrees("iss")));
 
     let mut moved = fixture.credential.clone();
     moved["credentialStatus"][0]["statusListIndex"] = json!("7");
