@@ -35,6 +35,8 @@ pub struct Config {
     /// Bootstrap token of academy staff.
     pub staff_token: Option<String>,
     pub master_key: Option<String>,
+    /// Issuance requests one caller may send per minute.
+    pub issuance_per_minute: u32,
 }
 
 impl Config {
@@ -66,6 +68,14 @@ impl Config {
             platform_token: var("ISSUER_PLATFORM_TOKEN"),
             staff_token: var("ISSUER_STAFF_TOKEN"),
             master_key: var("ISSUER_MASTER_KEY"),
+            issuance_per_minute: match var("ISSUER_ISSUANCE_PER_MINUTE") {
+                None => crate::limits::DEFAULT_ISSUANCE_PER_MINUTE,
+                Some(value) => value.parse().ok().filter(|&n: &u32| n > 0).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "ISSUER_ISSUANCE_PER_MINUTE must be a whole number above zero, got {value:?}"
+                    )
+                })?,
+            },
         })
     }
 
@@ -82,6 +92,7 @@ impl Config {
             platform_token: Some("platform-test-token".to_owned()),
             staff_token: Some("staff-test-token".to_owned()),
             master_key: None,
+            issuance_per_minute: crate::limits::DEFAULT_ISSUANCE_PER_MINUTE,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod db;
 pub mod import;
 pub mod issuance;
 pub mod keystore;
+pub mod limits;
 pub mod reissue;
 pub mod routes;
 pub mod status;
@@ -30,6 +31,8 @@ pub struct AppState {
     /// Entries of each new status list: [`status::LIST_SIZE`], smaller
     /// only in tests that fill a list.
     pub status_list_size: i64,
+    /// Limits on concurrent requests, their duration and the issuance rate.
+    pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
@@ -40,12 +43,14 @@ impl AppState {
         let db = db::connect(&config.database_url).await?;
         let master = keystore::master_key(config.master_key.as_deref(), &config.data_dir)?;
         let keys = Keystore::open(db.clone(), &config.did, master).await?;
+        let limits = Arc::new(limits::Limits::new(config.issuance_per_minute));
         Ok(Self {
             db,
             config: Arc::new(config),
             keys: Arc::new(keys),
             issuance_lock: Arc::new(tokio::sync::Mutex::new(())),
             status_list_size: status::LIST_SIZE,
+            limits,
         })
     }
 

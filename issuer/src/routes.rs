@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         .route("/public/credentials/{token}/qr.png", get(public_qr_png))
         .route("/public/credentials/{token}/qr.svg", get(public_qr_svg))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.clone(),
+            crate::limits::bound_requests,
+        ))
         .with_state(state)
 }
 
@@ -207,6 +211,7 @@ async fn report_completion(
     token: Authorized<CompletionsWrite>,
     ProblemJson(report): ProblemJson<CompletionReport>,
 ) -> Result<Response, Response> {
+    state.limits.count_issuance(token.actor())?;
     let signer = state
         .keys
         .current_signer()
@@ -248,6 +253,9 @@ async fn issue_credential(
     token: Authorized<CredentialsIssue>,
     ProblemJson(request): ProblemJson<IssueRequest>,
 ) -> Result<Response, ApiProblem> {
+    if let Err(too_many) = state.limits.count_issuance(token.actor()) {
+        return Ok(too_many);
+    }
     let mut credential = request.credential;
     if credential.contains_key("proof") {
         return Err(ApiProblem::unprocessable(

@@ -501,3 +501,34 @@ async fn issuance_is_audited_without_personal_data() {
         assert!(result.is_err(), "{statement} succeeded");
     }
 }
+
+#[tokio::test]
+async fn issuance_rate_is_limited_per_caller() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = TestApp::start_with(dir, |config| config.issuance_per_minute = 2).await;
+    let date = (Utc::now() - chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    for expected in [StatusCode::CREATED, StatusCode::OK] {
+        let (status, body) = app.complete(MEMBER, "gov-law-112-12", &date).await;
+        assert_eq!(status, expected, "{body}");
+    }
+
+    let (status, content_type, body) = app
+        .request(
+            "POST",
+            "/completions",
+            Some(PLATFORM),
+            Some(json!({"member_id": MEMBER, "module_id": "gov-law-112-12", "completed_on": date})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: Value = serde_json::from_slice(&body).expect("problem details");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("try again in"), "{body}");
+
+    // Another caller has its own allowance.
+    let (status, _) = app.json("GET", "/keys", Some(STAFF), None).await;
+    assert_eq!(status, StatusCode::OK);
+}

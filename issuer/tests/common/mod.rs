@@ -31,9 +31,14 @@ impl TestApp {
     }
 
     pub async fn start_in(dir: tempfile::TempDir) -> Self {
-        let state = AppState::open(Config::for_tests(dir.path().to_path_buf()))
-            .await
-            .expect("issuer state");
+        Self::start_with(dir, |_| {}).await
+    }
+
+    /// Starts an issuer whose test configuration `change` has adjusted.
+    pub async fn start_with(dir: tempfile::TempDir, change: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::for_tests(dir.path().to_path_buf());
+        change(&mut config);
+        let state = AppState::open(config).await.expect("issuer state");
         catalogue::load_files(
             &state.db,
             &repo_file("catalogue/catalogue.json"),

@@ -1,0 +1,155 @@
+//! Limits on the issuer's HTTP endpoints: how many requests run at once,
+//! how long one may take, and how many issuance requests one caller may
+//! send per minute.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use credentials::problem::ApiProblem;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Maximum number of requests handled at once. More wait for a slot.
+pub const MAX_CONCURRENT: usize = 64;
+
+/// Maximum wait for a slot before a request gets 503.
+pub const SLOT_WAIT: Duration = Duration::from_secs(5);
+
+/// Maximum duration of a request before it is stopped with 503.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Default number of issuance requests (`POST /completions` and
+/// `POST /credentials/issue`) one caller may send per minute.
+pub const DEFAULT_ISSUANCE_PER_MINUTE: u32 = 6_000;
+
+/// Shared state of the limits.
+pub struct Limits {
+    slots: Semaphore,
+    issuance: RateLimiter,
+}
+
+impl Limits {
+    pub fn new(issuance_per_minute: u32) -> Self {
+        Self {
+            slots: Semaphore::new(MAX_CONCURRENT),
+            issuance: RateLimiter::new(issuance_per_minute, Duration::from_secs(60)),
+        }
+    }
+
+    /// Counts one issuance request of `caller`. Returns a 429 response
+    /// when the caller has used up its requests for the current minute.
+    pub fn count_issuance(&self, caller: &str) -> Result<(), Response> {
+        self.issuance.count(caller, Instant::now()).map_err(|wait| {
+            tracing::warn!(caller, "issuance rate limit reached; request rejected");
+            let seconds = wait.as_secs().max(1);
+            let mut response = ApiProblem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many issuance requests from this caller; try again in {seconds} seconds"
+                ),
+            )
+            .into_response();
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        })
+    }
+}
+
+/// Fixed-window counter of requests per caller. Callers are
+/// authenticated tokens, so the map stays as small as the token list.
+pub struct RateLimiter {
+    per_window: u32,
+    window: Duration,
+    counts: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_window: u32, window: Duration) -> Self {
+        Self {
+            per_window,
+            window,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one request of `caller` at `now`. Returns how long to wait
+    /// when the caller has used up the current window.
+    pub fn count(&self, caller: &str, now: Instant) -> Result<(), Duration> {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (start, count) = counts.entry(caller.to_owned()).or_insert((now, 0));
+        if now.duration_since(*start) >= self.window {
+            *start = now;
+            *count = 0;
+        }
+        if *count >= self.per_window {
+            return Err(self.window.saturating_sub(now.duration_since(*start)));
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
+/// Middleware that bounds the requests running at once and the time each
+/// may take. A request stopped at the deadline has its database
+/// transaction rolled back, and the same completion sent again returns
+/// the same credential.
+pub async fn bound_requests(
+    State(limits): State<Arc<Limits>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Ok(Ok(_permit)) = tokio::time::timeout(SLOT_WAIT, limits.slots.acquire()).await else {
+        tracing::warn!("every request slot stayed busy; request turned away");
+        return ApiProblem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the issuer is busy; try again in a few seconds",
+        )
+        .into_response();
+    };
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(deadline = ?REQUEST_DEADLINE, "request stopped at its deadline");
+            ApiProblem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the request took longer than {} seconds and was stopped; \
+                     send it again",
+                    REQUEST_DEADLINE.as_secs()
+                ),
+            )
+            .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limiter_counts_per_caller_and_window() {
+        let limiter = RateLimiter::new(3, Duration::from_secs(60));
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.count("platform", start), Ok(()));
+        }
+        let wait = limiter
+            .count("platform", start + Duration::from_secs(20))
+            .expect_err("fourth request in the window");
+        assert_eq!(wait, Duration::from_secs(40));
+        assert_eq!(limiter.count("token:other", start), Ok(()));
+        assert_eq!(
+            limiter.count("platform", start + Duration::from_secs(60)),
+            Ok(())
+        );
+    }
+}
