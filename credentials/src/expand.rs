@@ -695,6 +695,7 @@ fn expand_element(
             }
         }
     }
+    let dropped_before = dropped.len();
     let mut keys: Vec<(&String, String)> = Vec::with_capacity(element.len());
     for key in element.keys() {
         if key == "@context" {
@@ -777,6 +778,11 @@ fn expand_element(
     }
 
     if result.contains_key("@value") {
+        // The json-ld crate rejects a value object with a dropped key,
+        // where the specification drops the key first.
+        if dropped.len() > dropped_before {
+            return Err(Unsupported("value object with an undefined key"));
+        }
         for key in result.keys() {
             if !matches!(key.as_str(), "@value" | "@type" | "@language") {
                 return Err(Unsupported("value object with other entries"));
