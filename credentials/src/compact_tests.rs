@@ -284,8 +284,8 @@ fn hostile_cases(fixture: &Fixture) -> Vec<Case> {
         hs256,
         CompactError::Algorithm("HS256".into()),
     );
-    // ECDSA signatures of all zeros (r = s = 0), which some verifiers of
-    // P-256 and P-384 signatures accepted as valid.
+    // ECDSA signatures of all zeros (r = s = 0), which Java 15 to 18
+    // accepted as valid for any message (CVE-2022-21449).
     for (alg, length) in [("ES256", 64), ("ES384", 96)] {
         let header = json!({"alg": alg, "kid": KID});
         case(

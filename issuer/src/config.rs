@@ -35,7 +35,7 @@ pub struct Config {
     /// Bootstrap token of academy staff.
     pub staff_token: Option<String>,
     pub master_key: Option<String>,
-    /// Issuance requests one caller may send per minute.
+    /// Maximum number of issuance requests one caller may send per minute.
     pub issuance_per_minute: u32,
 }
 
