@@ -14,14 +14,16 @@
 //! type-scoped context it applies.
 //!
 //! Anything outside the subset gives [`Unsupported`], and the caller then
-//! expands the document with the `json-ld` crate instead: inline or
-//! unknown contexts, keywords other than `@context`, `@id`, `@type`,
-//! `@value` and `@language`, properties that are not defined terms or
-//! compact IRIs of defined prefixes, relative IRIs, colliding keywords,
-//! and every case the specification calls an error. The result for
-//! accepted documents is the same as the `json-ld` crate's; the tests in
-//! `credentials/tests/expansion.rs` compare the two on every fixture and
-//! on many variants of each.
+//! expands the document with the `json-ld` crate instead. That covers
+//! inline or unknown contexts and keywords other than `@context`, `@id`,
+//! `@type`, `@value` and `@language`. It also covers relative or
+//! malformed IRIs, colliding keywords and every case the specification
+//! calls an error. Plain names that no context defines are dropped, as
+//! the specification does, and reported by [`dropped_properties`].
+//!
+//! The result for accepted documents is the same as the `json-ld`
+//! crate's. The tests in `credentials/tests/expansion.rs` compare the two
+//! on every fixture and on many variants of each.
 
 use crate::contexts;
 use serde_json::{Map, Value};
