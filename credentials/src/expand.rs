@@ -41,7 +41,7 @@ type Fast<T> = Result<T, Unsupported>;
 /// Deepest nesting of objects and arrays expanded here.
 const MAX_DEPTH: usize = 64;
 
-/// Error of [`expand_key`] for a plain name that no context defines.
+/// Error that [`expand_key`] returns for a plain name no context defines.
 const UNDEFINED: Unsupported = Unsupported("undefined term");
 
 /// Maximum number of processed contexts kept for reuse.
