@@ -28,13 +28,34 @@ pub const DEFAULT_ISSUANCE_PER_MINUTE: u32 = 6_000;
 /// Shared state of the limits.
 pub struct Limits {
     slots: Semaphore,
+    slot_wait: Duration,
+    deadline: Duration,
     issuance: RateLimiter,
 }
 
 impl Limits {
+    /// The issuer's limits: [`MAX_CONCURRENT`], [`SLOT_WAIT`],
+    /// [`REQUEST_DEADLINE`], and `issuance_per_minute` per caller.
     pub fn new(issuance_per_minute: u32) -> Self {
+        Self::with_bounds(
+            MAX_CONCURRENT,
+            SLOT_WAIT,
+            REQUEST_DEADLINE,
+            issuance_per_minute,
+        )
+    }
+
+    /// Limits with other bounds than the issuer's.
+    pub fn with_bounds(
+        concurrent: usize,
+        slot_wait: Duration,
+        deadline: Duration,
+        issuance_per_minute: u32,
+    ) -> Self {
         Self {
-            slots: Semaphore::new(MAX_CONCURRENT),
+            slots: Semaphore::new(concurrent),
+            slot_wait,
+            deadline,
             issuance: RateLimiter::new(issuance_per_minute, Duration::from_secs(60)),
         }
     }
@@ -106,7 +127,8 @@ pub async fn bound_requests(
     request: Request,
     next: Next,
 ) -> Response {
-    let Ok(Ok(_permit)) = tokio::time::timeout(SLOT_WAIT, limits.slots.acquire()).await else {
+    let Ok(Ok(_permit)) = tokio::time::timeout(limits.slot_wait, limits.slots.acquire()).await
+    else {
         tracing::warn!("every request slot stayed busy; request turned away");
         return ApiProblem::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -114,16 +136,16 @@ pub async fn bound_requests(
         )
         .into_response();
     };
-    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+    match tokio::time::timeout(limits.deadline, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(deadline = ?REQUEST_DEADLINE, "request stopped at its deadline");
+            tracing::warn!(deadline = ?limits.deadline, "request stopped at its deadline");
             ApiProblem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "the request took longer than {} seconds and was stopped; \
                      send it again",
-                    REQUEST_DEADLINE.as_secs()
+                    limits.deadline.as_secs_f64()
                 ),
             )
             .into_response()
@@ -134,6 +156,86 @@ pub async fn bound_requests(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// A router behind [`bound_requests`] whose `/wait` holds its slot
+    /// until `release` is notified, and whose `/slow` takes a second.
+    fn bounded(limits: Arc<Limits>, release: Arc<tokio::sync::Notify>) -> axum::Router {
+        axum::Router::new()
+            .route(
+                "/wait",
+                get(move || async move {
+                    release.notified().await;
+                    "done"
+                }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", get(|| async { "fast" }))
+            .layer(axum::middleware::from_fn_with_state(limits, bound_requests))
+    }
+
+    async fn get_status(router: &axum::Router, path: &str) -> (StatusCode, String) {
+        let response = router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn busy_slots_and_deadline_give_503() {
+        let limits = Arc::new(Limits::with_bounds(
+            2,
+            Duration::from_millis(50),
+            Duration::from_millis(200),
+            100,
+        ));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let router = bounded(limits, release.clone());
+
+        // Two requests hold both slots; a third waits 50 ms and is turned
+        // away, and it does not take a slot from the next ones.
+        let holders: Vec<_> = (0..2)
+            .map(|_| {
+                let router = router.clone();
+                tokio::spawn(async move { get_status(&router, "/wait").await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (status, body) = get_status(&router, "/fast").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("busy"), "{body}");
+        release.notify_waiters();
+        for holder in holders {
+            // Both were stopped at the deadline or released; either way
+            // each freed its slot.
+            let (status, _) = holder.await.expect("holder");
+            assert!(
+                status == StatusCode::OK || status == StatusCode::SERVICE_UNAVAILABLE,
+                "{status}"
+            );
+        }
+        assert_eq!(get_status(&router, "/fast").await.0, StatusCode::OK);
+
+        // A request that outlives the deadline is stopped with 503.
+        let (status, body) = get_status(&router, "/slow").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("longer than 0.2 seconds"), "{body}");
+        assert_eq!(get_status(&router, "/fast").await.0, StatusCode::OK);
+    }
 
     #[test]
     fn rate_limiter_counts_per_caller_and_window() {
