@@ -2,11 +2,10 @@
 
 mod common;
 
-use common::{free_port, issuer_command, prepare_database, PLATFORM};
+use common::{prepare_database, start_issuer, PLATFORM};
 use issuer::{config::Config, AppState};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 const PATH_MODULES: [&str; 3] = [
@@ -14,40 +13,6 @@ const PATH_MODULES: [&str; 3] = [
     "fin-annual-accounts",
     "fin-finance-microcredit",
 ];
-
-/// Kills the process when the test ends, even on a failed assertion.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_issuer(dir: &std::path::Path, client: &reqwest::Client) -> (Process, String) {
-    let port = free_port();
-    let child = issuer_command(dir)
-        .arg("serve")
-        .env("ISSUER_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start issuer");
-    let process = Process(child);
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return (process, base);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the issuer on port {port} did not start");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_issue_each_credential_once() {

@@ -195,3 +195,40 @@ pub async fn prepare_database(dir: &Path) {
     .expect("load catalogue and demo");
     state.db.close().await;
 }
+
+/// An issuer process, killed when the test ends, even on a failed
+/// assertion.
+pub struct Process(pub std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `issuer serve` on the data folder `dir` and a free loopback
+/// port, waits until `/health` succeeds, and returns it with its base URL.
+pub async fn start_issuer(dir: &Path, client: &reqwest::Client) -> (Process, String) {
+    let port = free_port();
+    let child = issuer_command(dir)
+        .arg("serve")
+        .env("ISSUER_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start issuer");
+    let process = Process(child);
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return (process, base);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the issuer on port {port} did not start");
+}
