@@ -5,7 +5,7 @@
 //! a change and its entry are stored together or not at all. The schema
 //! rejects updates and deletions of entries.
 
-use crate::db::{Connection, Pool};
+use crate::db::{Connection, Param, Pool};
 use chrono::{DateTime, Utc};
 use credentials::datetime;
 use serde::Serialize;
@@ -57,6 +57,23 @@ pub struct Entry<'a> {
     pub details: Value,
 }
 
+/// Columns of `audit_log` in the rows of [`row`].
+pub const COLUMNS: [&str; 6] = ["at", "actor", "action", "subject", "reason", "details"];
+
+/// Builds the `audit_log` row of `entry`.
+pub fn row(entry: &Entry<'_>, at: DateTime<Utc>) -> Vec<Param> {
+    vec![
+        Param::Text(datetime::format(at)),
+        Param::Text(entry.actor.to_owned()),
+        Param::Text(entry.action.as_str().to_owned()),
+        Param::Text(entry.subject.to_owned()),
+        entry
+            .reason
+            .map_or(Param::Null, |reason| Param::Text(reason.to_owned())),
+        Param::Text(entry.details.to_string()),
+    ]
+}
+
 /// Appends `entry` to the log, on the connection or transaction of the
 /// change it describes.
 pub async fn record(
@@ -64,19 +81,7 @@ pub async fn record(
     entry: &Entry<'_>,
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, subject, reason, details)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(datetime::format(at))
-    .bind(entry.actor)
-    .bind(entry.action.as_str())
-    .bind(entry.subject)
-    .bind(entry.reason)
-    .bind(entry.details.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
+    crate::db::insert_rows(conn, "audit_log", &COLUMNS, &[row(entry, at)]).await
 }
 
 /// A stored log entry.

@@ -58,12 +58,19 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
                     Box::pin(async move {
                         // Write-ahead logging lets readers (the wallet) work
                         // while the issuer writes; the busy timeout makes a
-                        // second writer wait instead of failing at once.
+                        // second writer wait instead of failing at once. A
+                        // page cache of up to 32 MiB per connection (2 MiB
+                        // by default) holds the pages a batch of issuance
+                        // changes, which would otherwise be written out
+                        // before the commit, and temporary data stays in
+                        // memory.
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
                             "PRAGMA synchronous = NORMAL",
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
+                            "PRAGMA cache_size = -32768",
+                            "PRAGMA temp_store = MEMORY",
                         ] {
                             conn.execute(pragma).await?;
                         }
@@ -126,6 +133,71 @@ pub async fn refresh_statistics(pool: &Pool) -> Result<(), sqlx::Error> {
     sqlx::query("ANALYZE credentials, completions, status_entries, status_lists, audit_log")
         .execute(pool)
         .await?;
+    Ok(())
+}
+
+/// A value bound to a parameter of [`insert_rows`].
+#[derive(Debug, Clone)]
+pub enum Param {
+    Text(String),
+    Integer(i64),
+    Null,
+}
+
+/// Rows per statement of [`insert_rows`]: each statement inserts a power
+/// of two rows up to this, so that a connection prepares at most eight
+/// statements per table and column list.
+const MAX_ROWS_PER_INSERT: usize = 128;
+
+/// Inserts `rows` into `table` with few statements
+/// (`INSERT ... VALUES (...), (...), ...`). Each row has one value per
+/// column, in the order of `columns`. `table` and `columns` are written
+/// into the SQL as they are: only pass names from the schema.
+pub async fn insert_rows(
+    conn: &mut Connection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Param>],
+) -> Result<(), sqlx::Error> {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let count = if rest.len() >= MAX_ROWS_PER_INSERT {
+            MAX_ROWS_PER_INSERT
+        } else {
+            1 << rest.len().ilog2()
+        };
+        let (chunk, tail) = rest.split_at(count);
+        rest = tail;
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut number = 0;
+        for (row_number, row) in chunk.iter().enumerate() {
+            if row.len() != columns.len() {
+                return Err(sqlx::Error::Protocol(format!(
+                    "a row for {table} has {} values for {} columns",
+                    row.len(),
+                    columns.len()
+                )));
+            }
+            sql.push_str(if row_number == 0 { "(" } else { ", (" });
+            for column in 0..columns.len() {
+                number += 1;
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${number}"));
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for value in chunk.iter().flatten() {
+            query = match value {
+                Param::Text(text) => query.bind(text.as_str()),
+                Param::Integer(integer) => query.bind(*integer),
+                Param::Null => query.bind(None::<String>),
+            };
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -2,10 +2,10 @@
 //!
 //! The export is a CSV file with the header
 //! `member_id,module_id,completed_on,score,evidence_url` (the last two may
-//! be empty). Each row is recorded like a `POST /completions` request, in
-//! its own transaction, so the import can be stopped at any moment and run
-//! again: rows stored before the stop are recognised as already imported
-//! and are neither signed nor stored twice. A bad row is reported with its
+//! be empty). Each row is recorded like a `POST /completions` request, and
+//! rows are committed in batches, so the import can be stopped at any
+//! moment and run again: rows stored before the stop are recognised as
+//! already imported and are neither signed nor stored twice. A bad row is reported with its
 //! line number, field and reason, and the import goes on with the others.
 
 use crate::db::{self, Pool};
@@ -89,76 +89,96 @@ pub fn count_rows(path: &Path) -> std::io::Result<u64> {
     Ok(lines.saturating_sub(1))
 }
 
-/// Imports every row of the export at `path`. Returns an error only when
-/// the file cannot be read or its header is wrong; bad rows are listed in
-/// the summary.
+/// Rows recorded per transaction unless the caller chooses otherwise.
+pub const DEFAULT_BATCH_ROWS: usize = 100;
+
+/// Imports every row of the export at `path`, `batch_rows` rows per
+/// transaction. Returns an error only when the file cannot be read, its
+/// header is wrong or the database fails; bad rows are listed in the
+/// summary.
 pub async fn import_file(
     pool: &Pool,
     issuer: &IssuerContext<'_>,
     path: &Path,
+    batch_rows: usize,
     progress: &dyn Progress,
 ) -> anyhow::Result<Summary> {
     let file = std::fs::File::open(path)
         .map_err(|error| anyhow::anyhow!("cannot open {}: {error}", path.display()))?;
-    import_reader(pool, issuer, file, progress).await
+    import_reader(pool, issuer, file, batch_rows, progress).await
 }
 
 /// Imports an export read from `input`; see [`import_file`].
+///
+/// Rows are recorded in transactions of `batch_rows` rows (at least one).
+/// A stop loses at most the batch in progress, which the next run imports.
 pub async fn import_reader(
     pool: &Pool,
     issuer: &IssuerContext<'_>,
     input: impl Read,
+    batch_rows: usize,
     progress: &dyn Progress,
 ) -> anyhow::Result<Summary> {
-    let rows = read_export(input)?;
+    let batch_rows = batch_rows.max(1);
+    let mut rows = read_export(input)?.peekable();
     let mut summary = Summary::default();
     let mut next_analyze = FIRST_ANALYZE;
-    for row in rows {
-        summary.rows += 1;
-        if summary.rows == next_analyze {
-            refresh_statistics(pool).await;
-            next_analyze = next_analyze.saturating_mul(2);
-        }
-        match row {
-            Err(error) => summary.rejected.push(error),
-            Ok((line, report)) => {
-                match issuance::record_completion(pool, issuer, &report, Utc::now()).await {
-                    Ok(outcome) => {
-                        if outcome.created {
-                            summary.issued += 1;
-                        } else {
-                            summary.already_imported += 1;
-                        }
-                        if outcome.created {
-                            summary.path_credentials += outcome.path_credentials.len() as u64;
-                        }
-                    }
-                    Err(
-                        IssueError::Invalid { field, reason }
-                        | IssueError::NotFound { field, reason },
-                    ) => {
-                        summary.rejected.push(RowError {
-                            line,
-                            field: field.to_owned(),
-                            reason,
-                        });
-                    }
-                    Err(error @ IssueError::Conflict { .. }) => summary.rejected.push(RowError {
-                        line,
-                        field: conflict_field(&error).to_owned(),
-                        reason: error.to_string(),
-                    }),
-                    Err(error) => {
-                        return Err(anyhow::anyhow!(
-                        "line {line}: the completion could not be stored, so the import stopped \
-                         (run it again to resume): {error}"
-                    ));
-                    }
+    let mut lines = Vec::with_capacity(batch_rows);
+    let mut reports = Vec::with_capacity(batch_rows);
+    while rows.peek().is_some() {
+        lines.clear();
+        reports.clear();
+        for row in rows.by_ref() {
+            summary.rows += 1;
+            match row {
+                Err(error) => summary.rejected.push(error),
+                Ok((line, report)) => {
+                    lines.push(line);
+                    reports.push(report);
                 }
             }
+            if reports.len() == batch_rows {
+                break;
+            }
+        }
+        let results = issuance::record_completions(pool, issuer, &reports, Utc::now())
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "lines {} to {}: the completions could not be stored, so the import \
+                     stopped (run it again to resume): {error}",
+                    lines.first().copied().unwrap_or_default(),
+                    lines.last().copied().unwrap_or_default(),
+                )
+            })?;
+        for (&line, result) in lines.iter().zip(results) {
+            match result {
+                Ok(outcome) => {
+                    if outcome.created {
+                        summary.issued += 1;
+                        summary.path_credentials += outcome.path_credentials.len() as u64;
+                    } else {
+                        summary.already_imported += 1;
+                    }
+                }
+                Err(error) => summary.rejected.push(RowError {
+                    line,
+                    field: rejected_field(&error).to_owned(),
+                    reason: match error {
+                        IssueError::Invalid { reason, .. }
+                        | IssueError::NotFound { reason, .. } => reason,
+                        other => other.to_string(),
+                    },
+                }),
+            }
+        }
+        if summary.rows >= next_analyze {
+            refresh_statistics(pool).await;
+            next_analyze = summary.rows.saturating_mul(2);
         }
         progress.advance(summary.rows);
     }
+    summary.rejected.sort_by_key(|error| error.line);
     if summary.rows >= FIRST_ANALYZE {
         refresh_statistics(pool).await;
     }
@@ -287,9 +307,12 @@ impl<R: Read> Read for LineEndingsAsLf<R> {
     }
 }
 
-fn conflict_field(error: &IssueError) -> &'static str {
+/// Names the column a rejected row is reported under.
+fn rejected_field(error: &IssueError) -> &'static str {
     match error {
-        IssueError::Conflict { field } => field,
+        IssueError::Invalid { field, .. }
+        | IssueError::NotFound { field, .. }
+        | IssueError::Conflict { field } => field,
         _ => "row",
     }
 }

@@ -7,7 +7,7 @@
 //! credential out even if two writers race.
 
 use crate::audit;
-use crate::db::{self, Db, Pool};
+use crate::db::{self, Db, Param, Pool};
 use crate::keystore::Signer;
 use crate::status;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -51,6 +51,17 @@ pub enum IssueError {
     Signing(#[from] proof::ProofError),
     #[error("the compact form could not be made: {0}")]
     Compact(#[from] credentials::compact::CompactError),
+}
+
+impl IssueError {
+    /// True for the errors that reject one completion (invalid, unknown
+    /// member or module, conflicting report) rather than stop issuance.
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self,
+            IssueError::Invalid { .. } | IssueError::NotFound { .. } | IssueError::Conflict { .. }
+        )
+    }
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> IssueError {
@@ -197,9 +208,171 @@ async fn record_valid_completion(
     now: DateTime<Utc>,
 ) -> Result<CompletionOutcome, IssueError> {
     let mut tx = pool.begin().await?;
+    let mut batch = Batch::new(1);
+    let outcome = record_in_transaction(&mut tx, &mut batch, issuer, completion, now).await?;
+    batch.finish(&mut tx).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
 
-    let member = load_member(&mut tx, &completion.member_id).await?;
-    let module = load_module(&mut tx, &completion.module_id).await?;
+/// What one issuance transaction keeps until its commit: the status list
+/// entries it reserved, the members and modules it read (the transaction
+/// changes neither), and the rows it writes but
+/// never reads back (status entries, credential states, audit log
+/// entries, compact forms), which [`Batch::finish`] inserts with a few
+/// statements instead of one per row.
+struct Batch {
+    reservations: status::Reservations,
+    members: std::collections::HashMap<String, MemberRow>,
+    modules: std::collections::HashMap<String, ModuleRow>,
+    status_entries: Vec<Vec<Param>>,
+    states: Vec<Vec<Param>>,
+    audit: Vec<Vec<Param>>,
+    compact_forms: Vec<Vec<Param>>,
+}
+
+impl Batch {
+    /// A batch that reserves status list entries `credentials` at a time.
+    fn new(credentials: usize) -> Self {
+        Self {
+            reservations: status::Reservations::new(i64::try_from(credentials).unwrap_or(1)),
+            members: std::collections::HashMap::new(),
+            modules: std::collections::HashMap::new(),
+            status_entries: Vec::new(),
+            states: Vec::new(),
+            audit: Vec::new(),
+            compact_forms: Vec::new(),
+        }
+    }
+
+    /// Gives back the unused status list entries and inserts the kept
+    /// rows. Runs last in the transaction, before the commit.
+    async fn finish(&mut self, tx: &mut Transaction<'_, Db>) -> Result<(), sqlx::Error> {
+        self.reservations.release(tx).await?;
+        db::insert_rows(
+            tx,
+            "status_entries",
+            &status::ENTRY_COLUMNS,
+            &self.status_entries,
+        )
+        .await?;
+        db::insert_rows(
+            tx,
+            "credential_status",
+            &status::STATE_COLUMNS,
+            &self.states,
+        )
+        .await?;
+        db::insert_rows(tx, "audit_log", &audit::COLUMNS, &self.audit).await?;
+        db::insert_rows(
+            tx,
+            "credential_compact_forms",
+            &COMPACT_COLUMNS,
+            &self.compact_forms,
+        )
+        .await?;
+        self.status_entries.clear();
+        self.states.clear();
+        self.audit.clear();
+        self.compact_forms.clear();
+        Ok(())
+    }
+}
+
+/// The result of one report of a batch: its outcome, or the reason it was
+/// rejected ([`IssueError::Invalid`], [`IssueError::NotFound`] or
+/// [`IssueError::Conflict`]).
+pub type BatchItem = Result<CompletionOutcome, IssueError>;
+
+/// Records several completions in one transaction, in order, and returns
+/// one result per report.
+///
+/// A report that is invalid, names an unknown member or module, or
+/// conflicts with an earlier report is rejected before anything of it is
+/// written, so the others are stored without it. Any other error (the
+/// database, signing) rolls the whole batch back and is returned: nothing
+/// of the batch is stored. A batch that loses a race with another writer
+/// is run again like a single completion.
+///
+/// One transaction per batch instead of one per completion saves the
+/// commit of each, and the pages that consecutive completions share (the
+/// status lists, the ends of the tables) are written to the log once.
+pub async fn record_completions(
+    pool: &Pool,
+    issuer: &IssuerContext<'_>,
+    reports: &[CompletionReport],
+    now: DateTime<Utc>,
+) -> Result<Vec<BatchItem>, IssueError> {
+    let mut attempt = 1;
+    loop {
+        match record_batch(pool, issuer, reports, now).await {
+            Err(IssueError::Database(error)) if attempt < ATTEMPTS && db::is_retryable(&error) => {
+                tracing::info!(%error, attempt, completions = reports.len(),
+                    "batch of completions lost a race with another writer; running it again");
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+async fn record_batch(
+    pool: &Pool,
+    issuer: &IssuerContext<'_>,
+    reports: &[CompletionReport],
+    now: DateTime<Utc>,
+) -> Result<Vec<BatchItem>, IssueError> {
+    let mut tx = pool.begin().await?;
+    // A completion issues a module credential and now and then a path
+    // credential; entries left over are given back.
+    let mut batch = Batch::new(reports.len() + reports.len() / 2);
+    let mut results = Vec::with_capacity(reports.len());
+    for report in reports {
+        let result = match validate(report, now) {
+            Err(error) => Err(error),
+            Ok(completion) => {
+                match record_in_transaction(&mut tx, &mut batch, issuer, &completion, now).await {
+                    Err(error) if error.is_rejection() => Err(error),
+                    Err(error) => return Err(error),
+                    Ok(outcome) => Ok(outcome),
+                }
+            }
+        };
+        results.push(result);
+    }
+    batch.finish(&mut tx).await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Records one valid completion inside `tx`. A rejection
+/// ([`IssueError::is_rejection`]) is returned before anything is written,
+/// which [`record_completions`] relies on.
+async fn record_in_transaction(
+    tx: &mut Transaction<'_, Db>,
+    batch: &mut Batch,
+    issuer: &IssuerContext<'_>,
+    completion: &ValidCompletion,
+    now: DateTime<Utc>,
+) -> Result<CompletionOutcome, IssueError> {
+    let tx = &mut *tx;
+    let member = match batch.members.get(&completion.member_id) {
+        Some(member) => member.clone(),
+        None => {
+            let member = load_member(tx, &completion.member_id).await?;
+            batch.members.insert(member.id.clone(), member.clone());
+            member
+        }
+    };
+    let module = match batch.modules.get(&completion.module_id) {
+        Some(module) => module.clone(),
+        None => {
+            let module = load_module(tx, &completion.module_id).await?;
+            batch.modules.insert(module.id.clone(), module.clone());
+            module
+        }
+    };
 
     let completed_on = completion.completed_on.to_string();
     let existing: Option<(String, Option<i64>, Option<String>)> = sqlx::query_as(
@@ -209,7 +382,7 @@ async fn record_valid_completion(
     .bind(&member.id)
     .bind(&module.id)
     .bind(&completed_on)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     if let Some((credential_id, score, evidence_url)) = existing {
         if score != completion.score.map(i64::from) {
@@ -220,9 +393,8 @@ async fn record_valid_completion(
                 field: "evidence_url",
             });
         }
-        let module_credential = load_issued(&mut tx, &credential_id).await?;
-        let path_credentials = issued_paths(&mut tx, &member.id, &module.id).await?;
-        tx.commit().await?;
+        let module_credential = load_issued(tx, &credential_id).await?;
+        let path_credentials = issued_paths(tx, &member.id, &module.id).await?;
         return Ok(CompletionOutcome {
             created: false,
             module_credential,
@@ -239,7 +411,7 @@ async fn record_valid_completion(
         )
         .bind(&member.id)
         .bind(&module.id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
     } else {
         None
@@ -262,7 +434,7 @@ async fn record_valid_completion(
         }
     }
     let (module_credential, created) = match earlier {
-        Some((credential_id,)) => (load_issued(&mut tx, &credential_id).await?, false),
+        Some((credential_id,)) => (load_issued(tx, &credential_id).await?, false),
         None => {
             let valid_from = completed_at;
             let valid_until = module
@@ -289,7 +461,7 @@ async fn record_valid_completion(
                 status: Vec::new(),
             };
             let issued = store_signed(
-                &mut tx, issuer, &input, "module", &module.id, &member.id, now,
+                tx, batch, issuer, &input, "module", &module.id, &member.id, now,
             )
             .await?;
             (issued, true)
@@ -307,12 +479,11 @@ async fn record_valid_completion(
     .bind(&completion.evidence_url)
     .bind(&module_credential.id)
     .bind(datetime::format(now))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
 
     let path_credentials =
-        issue_finished_paths(&mut tx, issuer, &member, &module.id, completed_at, now).await?;
-    tx.commit().await?;
+        issue_finished_paths(tx, batch, issuer, &member, &module.id, completed_at, now).await?;
     Ok(CompletionOutcome {
         created: created || !path_credentials.is_empty(),
         module_credential,
@@ -326,6 +497,7 @@ async fn record_valid_completion(
 /// completion that finished it.
 async fn issue_finished_paths(
     tx: &mut Transaction<'_, Db>,
+    batch: &mut Batch,
     issuer: &IssuerContext<'_>,
     member: &MemberRow,
     module_id: &str,
@@ -410,13 +582,19 @@ async fn issue_finished_paths(
                 .collect(),
             status: Vec::new(),
         };
-        issued.push(store_signed(tx, issuer, &input, "path", &path_id, &member.id, now).await?);
+        issued.push(
+            store_signed(tx, batch, issuer, &input, "path", &path_id, &member.id, now).await?,
+        );
     }
     Ok(issued)
 }
 
+/// Signs a credential and stores it in `tx`. Its rows that the
+/// transaction never reads back wait in `batch`.
+#[allow(clippy::too_many_arguments)]
 async fn store_signed(
     tx: &mut Transaction<'_, Db>,
+    batch: &mut Batch,
     issuer: &IssuerContext<'_>,
     input: &CredentialInput,
     kind: &str,
@@ -424,7 +602,10 @@ async fn store_signed(
     member_id: &str,
     now: DateTime<Utc>,
 ) -> Result<IssuedCredential, IssueError> {
-    let allocations = status::allocate(tx, issuer.status_list_size, now).await?;
+    let allocations = batch
+        .reservations
+        .allocate(tx, issuer.status_list_size, now)
+        .await?;
     let mut input = input.clone();
     input.status = allocations
         .iter()
@@ -453,9 +634,10 @@ async fn store_signed(
     .bind(&issued.share_token)
     .execute(&mut **tx)
     .await?;
-    status::record_entries(tx, &issued.id, &allocations, now).await?;
-    audit::record(
-        &mut **tx,
+    let (entries, state) = status::new_credential_rows(&issued.id, &allocations, now);
+    batch.status_entries.extend(entries);
+    batch.states.push(state);
+    batch.audit.push(audit::row(
         &audit::Entry {
             actor: issuer.actor,
             action: audit::Action::Issue,
@@ -464,11 +646,23 @@ async fn store_signed(
             details: json!({ "member": member_id, "kind": kind, "achievement": achievement_id }),
         },
         now,
-    )
-    .await?;
-    store_compact(&mut **tx, &issued.id, &compact, now).await?;
+    ));
+    batch
+        .compact_forms
+        .push(compact_row(&issued.id, compact, now));
     tracing::info!(credential = %issued.id, kind, achievement = achievement_id, member = member_id, "issued credential");
     Ok(issued)
+}
+
+/// Columns of `credential_compact_forms` in the rows of [`compact_row`].
+const COMPACT_COLUMNS: [&str; 3] = ["credential_id", "compact", "created_at"];
+
+fn compact_row(id: &str, compact: String, now: DateTime<Utc>) -> Vec<Param> {
+    vec![
+        Param::Text(id.to_owned()),
+        Param::Text(compact),
+        Param::Text(datetime::format(now)),
+    ]
 }
 
 /// Stores the compact form of credential `id` beside it.
@@ -478,16 +672,13 @@ pub async fn store_compact(
     compact: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO credential_compact_forms (credential_id, compact, created_at)
-         VALUES ($1, $2, $3)",
+    db::insert_rows(
+        conn,
+        "credential_compact_forms",
+        &COMPACT_COLUMNS,
+        &[compact_row(id, compact.to_owned(), now)],
     )
-    .bind(id)
-    .bind(compact)
-    .bind(datetime::format(now))
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Signs a credential with the current key (`eddsa-rdfc-2022`).
@@ -515,6 +706,7 @@ pub fn share_token() -> String {
     format!("{:039}", u128::from_be_bytes(bytes))
 }
 
+#[derive(Clone)]
 struct MemberRow {
     id: String,
     name_ar: String,
@@ -533,6 +725,7 @@ impl MemberRow {
     }
 }
 
+#[derive(Clone)]
 struct ModuleRow {
     id: String,
     valid_for_months: Option<u32>,

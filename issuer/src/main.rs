@@ -27,7 +27,14 @@ enum Command {
     /// (`member_id,module_id,completed_on,score,evidence_url`). Rows
     /// imported before are skipped; bad rows are reported and skipped. The
     /// exit status is 2 when any row was rejected.
-    ImportCompletions { file: PathBuf },
+    ImportCompletions {
+        file: PathBuf,
+        /// Rows committed per transaction. A stop loses at most this many
+        /// rows, which the next run imports.
+        #[arg(long, default_value_t = issuer::import::DEFAULT_BATCH_ROWS,
+              value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
+        batch_rows: usize,
+    },
     /// Print the newest audit log entries, newest first, as JSON lines.
     Audit {
         /// Only entries about this credential, key or token id.
@@ -153,7 +160,9 @@ async fn main() -> anyhow::Result<()> {
             println!("wrote {}", output.display());
             Ok(())
         }
-        Command::ImportCompletions { file } => import_completions(&state, &file).await,
+        Command::ImportCompletions { file, batch_rows } => {
+            import_completions(&state, &file, batch_rows).await
+        }
         Command::Audit { subject, limit } => {
             for entry in issuer::audit::recent(&state.db, subject.as_deref(), limit).await? {
                 println!("{}", serde_json::to_string(&entry)?);
@@ -202,7 +211,11 @@ impl issuer::import::Progress for ProgressBar {
     }
 }
 
-async fn import_completions(state: &AppState, file: &std::path::Path) -> anyhow::Result<()> {
+async fn import_completions(
+    state: &AppState,
+    file: &std::path::Path,
+    batch_rows: usize,
+) -> anyhow::Result<()> {
     let total = issuer::import::count_rows(file)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
     let bar =
@@ -219,8 +232,14 @@ async fn import_completions(state: &AppState, file: &std::path::Path) -> anyhow:
         status_list_size: state.status_list_size,
     };
     let started = std::time::Instant::now();
-    let summary =
-        issuer::import::import_file(&state.db, &context, file, &ProgressBar(bar.clone())).await;
+    let summary = issuer::import::import_file(
+        &state.db,
+        &context,
+        file,
+        batch_rows,
+        &ProgressBar(bar.clone()),
+    )
+    .await;
     bar.finish_and_clear();
     let summary = summary?;
     for error in &summary.rejected {

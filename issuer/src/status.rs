@@ -6,17 +6,19 @@
 //! Every credential gets one entry in a `revocation` list and one in a
 //! `suspension` list. A list has [`LIST_SIZE`] entries, and a new list is
 //! opened when the current one is full. Indexes are never reused: each
-//! list's counter only grows, is advanced with an atomic
-//! `UPDATE ... RETURNING` in the issuance transaction, and the primary key
-//! of `status_entries` rejects a second entry at one index, so several
-//! issuer processes can share one database.
+//! list hands out entries in the order of a counter, which the issuance
+//! transaction advances with an update that checks the value it read
+//! (entries reserved but not handed out are given back before the
+//! commit), and the primary key of `status_entries` rejects a second
+//! entry at one index, so several issuer processes can share one
+//! database.
 //!
 //! The index given for the n-th entry of a list is a keyed permutation of
 //! n (a Feistel network with a random key per list), so that a verifier
 //! who sees several indexes cannot tell which credential was issued first.
 
 use crate::audit;
-use crate::db::{self, Db, Pool};
+use crate::db::{self, Db, Param, Pool};
 use crate::keystore::Signer;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
@@ -146,49 +148,167 @@ pub async fn allocate(
     list_size: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<Allocation>> {
-    let mut allocations = Vec::new();
-    for purpose in Purpose::ALL {
-        allocations.push(allocate_one(tx, purpose, list_size, now).await?);
-    }
-    Ok(allocations)
+    // Reserving one entry at a time leaves nothing to give back.
+    Reservations::new(1).allocate(tx, list_size, now).await
 }
 
-async fn allocate_one(
+/// Status list entries reserved in one transaction and handed out one at
+/// a time, for a transaction that issues many credentials.
+///
+/// Each reservation advances a list's counter by up to `chunk` entries
+/// with one update, instead of one update per entry. [`release`] gives
+/// back the entries not handed out, and must run before the transaction
+/// commits, so that no committed index lacks a credential. Until the
+/// commit, the updated row (PostgreSQL) or the write lock (SQLite) keeps
+/// other writers from moving the counter.
+///
+/// [`release`]: Reservations::release
+pub struct Reservations {
+    chunk: i64,
+    /// The current reservation of each purpose.
+    reserved: Vec<Reserved>,
+}
+
+struct Reserved {
+    purpose: Purpose,
+    list_id: String,
+    key: Vec<u8>,
+    size: i64,
+    /// The next entry to hand out, counted from the list's first.
+    next: i64,
+    /// The list's counter after the reservation: entries up to here are
+    /// reserved.
+    end: i64,
+}
+
+impl Reservations {
+    /// Reserves up to `chunk` entries of a list at a time (at least one).
+    pub fn new(chunk: i64) -> Self {
+        Self {
+            chunk: chunk.max(1),
+            reserved: Vec::new(),
+        }
+    }
+
+    /// Hands out one revocation and one suspension index, reserving more
+    /// when needed; see [`allocate`].
+    pub async fn allocate(
+        &mut self,
+        tx: &mut Transaction<'_, Db>,
+        list_size: i64,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Vec<Allocation>> {
+        let mut allocations = Vec::with_capacity(Purpose::ALL.len());
+        for purpose in Purpose::ALL {
+            allocations.push(self.take(tx, purpose, list_size, now).await?);
+        }
+        Ok(allocations)
+    }
+
+    async fn take(
+        &mut self,
+        tx: &mut Transaction<'_, Db>,
+        purpose: Purpose,
+        list_size: i64,
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<Allocation> {
+        if let Some(reserved) = self
+            .reserved
+            .iter_mut()
+            .find(|reserved| reserved.purpose == purpose && reserved.next < reserved.end)
+        {
+            let count = reserved.next;
+            reserved.next += 1;
+            return Ok(reserved.allocation(count));
+        }
+        let mut reserved = reserve(tx, purpose, self.chunk, list_size, now).await?;
+        let count = reserved.next;
+        reserved.next += 1;
+        let allocation = reserved.allocation(count);
+        self.reserved.retain(|other| other.purpose != purpose);
+        self.reserved.push(reserved);
+        Ok(allocation)
+    }
+
+    /// Gives back the reserved entries not handed out.
+    pub async fn release(&mut self, tx: &mut Transaction<'_, Db>) -> sqlx::Result<()> {
+        for reserved in self.reserved.drain(..) {
+            if reserved.next == reserved.end {
+                continue;
+            }
+            let released = sqlx::query(
+                "UPDATE status_lists SET next_index = $1 WHERE id = $2 AND next_index = $3",
+            )
+            .bind(reserved.next)
+            .bind(&reserved.list_id)
+            .bind(reserved.end)
+            .execute(&mut **tx)
+            .await?;
+            if released.rows_affected() != 1 {
+                return Err(sqlx::Error::Protocol(format!(
+                    "the counter of status list {} moved while its entries were reserved",
+                    reserved.list_id
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Reserved {
+    fn allocation(&self, count: i64) -> Allocation {
+        let index = permute(&self.key, count.unsigned_abs(), self.size.unsigned_abs());
+        Allocation {
+            purpose: self.purpose,
+            list_id: self.list_id.clone(),
+            index: i64::try_from(index).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Reserves up to `chunk` entries of the first list of `purpose` that has
+/// free entries, opening a new list when none has.
+async fn reserve(
     tx: &mut Transaction<'_, Db>,
     purpose: Purpose,
+    chunk: i64,
     list_size: i64,
     now: DateTime<Utc>,
-) -> sqlx::Result<Allocation> {
-    // Each pass either takes an index or opens a list; another writer can
-    // fill the list between the two statements, hence the bounded retry.
+) -> sqlx::Result<Reserved> {
+    // Each pass either reserves entries or opens a list; another writer
+    // can move the counter or fill the list between the two statements,
+    // hence the bounded retry.
     for _ in 0..4 {
-        let open: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, permutation_key, size FROM status_lists
+        let open: Option<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, permutation_key, size, next_index FROM status_lists
              WHERE purpose = $1 AND next_index < size
              ORDER BY sequence LIMIT 1",
         )
         .bind(purpose.as_str())
         .fetch_optional(&mut **tx)
         .await?;
-        let Some((list_id, key, size)) = open else {
+        let Some((list_id, key, size, next)) = open else {
             open_list(tx, purpose, list_size, now).await?;
             continue;
         };
-        let taken: Option<(i64,)> = sqlx::query_as(
-            "UPDATE status_lists SET next_index = next_index + 1
-             WHERE id = $1 AND next_index < size
-             RETURNING next_index",
+        let end = next.saturating_add(chunk).min(size);
+        let taken = sqlx::query(
+            "UPDATE status_lists SET next_index = $1 WHERE id = $2 AND next_index = $3",
         )
+        .bind(end)
         .bind(&list_id)
-        .fetch_optional(&mut **tx)
+        .bind(next)
+        .execute(&mut **tx)
         .await?;
-        if let Some((next,)) = taken {
+        if taken.rows_affected() == 1 {
             let key = hex::decode(&key).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
-            let index = permute(&key, (next - 1).unsigned_abs(), size.unsigned_abs());
-            return Ok(Allocation {
+            return Ok(Reserved {
                 purpose,
                 list_id,
-                index: i64::try_from(index).unwrap_or(i64::MAX),
+                key,
+                size,
+                next,
+                end,
             });
         }
     }
@@ -235,6 +355,38 @@ async fn open_list(
     Ok(())
 }
 
+/// Columns of `status_entries` in the rows of [`new_credential_rows`].
+pub const ENTRY_COLUMNS: [&str; 4] = ["list_id", "status_index", "credential_id", "is_set"];
+/// Columns of `credential_status` in the row of [`new_credential_rows`].
+pub const STATE_COLUMNS: [&str; 4] = ["credential_id", "state", "reason", "changed_at"];
+
+/// Builds the rows that record a new credential's entries (`status_entries`)
+/// and its `active` state (`credential_status`).
+pub fn new_credential_rows(
+    credential_id: &str,
+    allocations: &[Allocation],
+    now: DateTime<Utc>,
+) -> (Vec<Vec<Param>>, Vec<Param>) {
+    let entries = allocations
+        .iter()
+        .map(|allocation| {
+            vec![
+                Param::Text(allocation.list_id.clone()),
+                Param::Integer(allocation.index),
+                Param::Text(credential_id.to_owned()),
+                Param::Integer(0),
+            ]
+        })
+        .collect();
+    let state = vec![
+        Param::Text(credential_id.to_owned()),
+        Param::Text(State::Active.as_str().to_owned()),
+        Param::Null,
+        Param::Text(datetime::format(now)),
+    ];
+    (entries, state)
+}
+
 /// Stores the entries of a newly issued credential and its `active`
 /// state, in the issuance transaction.
 pub async fn record_entries(
@@ -243,26 +395,9 @@ pub async fn record_entries(
     allocations: &[Allocation],
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    for allocation in allocations {
-        sqlx::query(
-            "INSERT INTO status_entries (list_id, status_index, credential_id, is_set)
-             VALUES ($1, $2, $3, 0)",
-        )
-        .bind(&allocation.list_id)
-        .bind(allocation.index)
-        .bind(credential_id)
-        .execute(&mut **tx)
-        .await?;
-    }
-    sqlx::query(
-        "INSERT INTO credential_status (credential_id, state, reason, changed_at)
-         VALUES ($1, 'active', NULL, $2)",
-    )
-    .bind(credential_id)
-    .bind(datetime::format(now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let (entries, state) = new_credential_rows(credential_id, allocations, now);
+    db::insert_rows(tx, "status_entries", &ENTRY_COLUMNS, &entries).await?;
+    db::insert_rows(tx, "credential_status", &STATE_COLUMNS, &[state]).await
 }
 
 /// Maps the n-th entry of a list to its index: a bijection of
