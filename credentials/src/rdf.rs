@@ -66,17 +66,38 @@ pub fn expand(document: &Value) -> Result<Value, RdfError> {
 /// from that active context. This gives the same result as expanding the
 /// whole document, because a top-level context is processed against the
 /// empty initial context either way.
+///
+/// The expansion runs on a thread of its own with an
+/// [`EXPANSION_STACK_BYTES`] stack, because it recurses deeply.
 pub fn expand_reference(document: &Value) -> Result<Value, RdfError> {
-    // json-ld 0.21 panics, through pct-str 2.0, when it hashes an IRI whose
-    // percent-encoded bytes are not UTF-8, such as `urn:uuid:1%da07`.
-    std::panic::catch_unwind(|| expand_document(document)).unwrap_or_else(|_| {
-        Err(RdfError::Expansion(
-            "the JSON-LD processor failed on the document, for example on an IRI \
-             whose percent-encoded bytes are not UTF-8"
-                .to_owned(),
-        ))
+    std::thread::scope(|scope| {
+        let expansion = std::thread::Builder::new()
+            .name("json-ld-expansion".to_owned())
+            .stack_size(EXPANSION_STACK_BYTES)
+            .spawn_scoped(scope, || expand_document(document))
+            .map_err(|error| {
+                RdfError::Expansion(format!("the expansion thread could not start: {error}"))
+            })?;
+        // json-ld 0.21 panics, through pct-str 2.0, when it hashes an IRI
+        // whose percent-encoded bytes are not UTF-8, such as
+        // `urn:uuid:1%da07`. The panic ends the thread, not the process.
+        expansion.join().unwrap_or_else(|_| {
+            Err(RdfError::Expansion(
+                "the JSON-LD processor failed on the document, for example on an IRI \
+                 whose percent-encoded bytes are not UTF-8"
+                    .to_owned(),
+            ))
+        })
     })
 }
+
+/// Stack of the thread that runs the `json-ld` crate's expansion, in
+/// bytes. The crate recurses through three async functions for each level
+/// of nested node objects. In a debug build, 16 levels overflowed the
+/// default 2 MiB stack of Rust threads and ended the process, and 120
+/// levels ran in 64 MiB. Pages of the stack that are never touched are
+/// never allocated.
+pub const EXPANSION_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 fn expand_document(document: &Value) -> Result<Value, RdfError> {
     let mut body = document.clone();
