@@ -31,6 +31,23 @@ const PATH_MODULES = ['fin-bookkeeping', 'fin-annual-accounts', 'fin-finance-mic
 // As long as MEMBER.nameLatin, so the altered form keeps its length.
 const OTHER_NAME = 'Someone Elsewho';
 
+// A member whose names contain markup and the invisible characters that
+// reorder or hide text, and the names the pages must show: the same
+// text without those characters, never interpreted as markup. The names
+// are short, so that the QR code still carries the compact form.
+const HOSTILE_MEMBER = {
+  id: 'm-0099',
+  cooperative: 'coop-argan-tiznit',
+  name_latin: 'Kha\u202Edija\u200B<img src=x>',
+  name_ar: 'خديجة\u2067<b>x</b>\u2069',
+  email: 'hostile.names@example.org',
+  phone: '+212600000099',
+  role: 'member',
+};
+const HOSTILE_SHOWN = ['Khadija<img src=x>', 'خديجة<b>x</b>'];
+// The characters credentials::i18n::is_hidden_control lists.
+const HIDDEN_CONTROL = /[\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
+
 /** Bytes of the QR form's digits: chunks of 17 digits for 7 bytes (docs/compact-form.md). */
 function fromDigits(digits) {
   const widths = [0, 3, 5, 8, 10, 13, 15, 17];
@@ -70,7 +87,7 @@ const services = new Services(ROOT);
 let browser;
 let workDir;
 let anyCheckFailed = false;
-const issued = { shareToken: '', qrPng: null, link: '', revokedToken: '', revokedPng: null };
+const issued = { shareToken: '', qrPng: null, link: '', revokedToken: '', revokedPng: null, hostileToken: '', hostilePng: null };
 const texts = {};
 
 const watchdog = setTimeout(() => {
@@ -149,6 +166,24 @@ async function prepare() {
   issued.revokedPng = Buffer.from(await revokedQr.arrayBuffer());
 
   workDir = await mkdtemp(join(tmpdir(), 'taawounya-camera-'));
+
+  // A certificate of a member whose names are hostile.
+  const demo = JSON.parse(await readFile(join(ROOT, 'catalogue/demo.json'), 'utf8'));
+  const hostileDemo = join(workDir, 'hostile-demo.json');
+  await writeFile(
+    hostileDemo,
+    JSON.stringify({
+      cooperatives: demo.cooperatives.filter((cooperative) => cooperative.id === HOSTILE_MEMBER.cooperative),
+      members: [HOSTILE_MEMBER],
+    }),
+  );
+  await services.loadDemo(hostileDemo);
+  const hostile = (await services.reportCompletion(HOSTILE_MEMBER.id, 'sell-online', today)).module_credential;
+  issued.hostileToken = hostile.share_token;
+  const hostileQr = await fetch(`${URLS.issuer}/public/credentials/${hostile.share_token}/qr.png`);
+  assert.equal(hostileQr.status, 200, 'GET qr.png of the hostile names credential');
+  issued.hostilePng = Buffer.from(await hostileQr.arrayBuffer());
+
   const video = join(workDir, 'qr.y4m');
   const plain = await Browser.launch();
   const page = await plain.newPage();
@@ -341,6 +376,49 @@ check('revoked certificate: revoked online and offline', async () => {
   assert.deepEqual(await verdictOf(page), { className: 'verdict bad', title: texts.en['offline.revoked'] });
   assert.equal((await page.locator('p.note').textContent()).trim(), texts.en['offline.notice']);
   await page.screenshot({ path: join(SCREENSHOTS, 'verifier-revoked-offline-en.png') });
+  await page.context().close();
+});
+
+/** Reads the recipient names of the verdict and checks nothing in `main` was interpreted. */
+async function assertHostileNamesInert(page, label) {
+  const rendered = await page.evaluate(() => {
+    const main = document.querySelector('main');
+    return {
+      names: [...main.querySelectorAll('dd bdi')].map((element) => element.textContent),
+      // The offline page keeps its texts in script#page-texts.
+      elements: main.querySelectorAll('img, b, svg, iframe, script:not(#page-texts)').length,
+      text: main.textContent,
+    };
+  });
+  assert.equal(rendered.elements, 0, `${label}: markup from the names became elements`);
+  const control = rendered.text.match(HIDDEN_CONTROL);
+  assert.equal(control, null, `${label}: hidden control U+${control?.[0].codePointAt(0).toString(16)} on the page`);
+  for (const name of HOSTILE_SHOWN) {
+    assert.ok(rendered.names.includes(name), `${label}: ${name} not shown as text: ${JSON.stringify(rendered.names)}`);
+  }
+}
+
+check('hostile names: shown as text online and offline', async () => {
+  const page = await cameraPage();
+  await firstVisit(page);
+  await page.locator('#photo').setInputFiles({ name: 'hostile.png', mimeType: 'image/png', buffer: issued.hostilePng });
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === `/v/${issued.hostileToken}`),
+    page.locator('form[action^="/scan/photo"] button[type=submit]').click(),
+  ]);
+  const link = page.url();
+  assert.match(new URL(link).hash.slice(1), /^[0-9]{200,}$/, `the link carries no QR form: ${link}`);
+  assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.en['verdict.genuine'] });
+  await assertHostileNamesInert(page, 'online');
+
+  // Offline, the script renders the names from the QR form.
+  await page.goto('about:blank');
+  await page.context().setOffline(true);
+  await page.goto(link);
+  await page.locator('p.note').waitFor({ timeout: 10_000 });
+  assert.deepEqual(await verdictOf(page), { className: 'verdict good', title: texts.en['verdict.genuine'] });
+  await assertHostileNamesInert(page, 'offline');
+  await page.screenshot({ path: join(SCREENSHOTS, 'verifier-hostile-names-offline-en.png') });
   await page.context().close();
 });
 

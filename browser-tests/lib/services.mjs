@@ -134,6 +134,12 @@ export class Services {
     }
   }
 
+  // Loads the cooperatives and members of another demo file, as
+  // `issuer load-demo` does, while the services run.
+  async loadDemo(path) {
+    await run(join(this.binaries, 'issuer'), ['load-demo', path], { cwd: this.root, env: this.environment() });
+  }
+
   spawn(name, binary, args, env) {
     const log = createWriteStream(join(this.dataDir, 'logs', `${name}.log`));
     const child = spawn(binary, args, { cwd: this.root, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -122,6 +122,69 @@ pub fn escape_html(text: &str) -> String {
     escaped
 }
 
+/// Checks for an invisible format character that reorders or hides text:
+/// the bidirectional marks, embeddings, overrides and isolates (U+061C,
+/// U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), and the zero-width
+/// characters (U+180E, U+200B to U+200D, U+2060 to U+2064, U+FEFF).
+pub fn is_hidden_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Removes the characters of [`is_hidden_control`] from text taken from a
+/// credential, so that a name reads on a page as it is stored and cannot
+/// hide or reorder letters to pass for another one.
+///
+/// A zero-width non-joiner or joiner (U+200C, U+200D) stays when it sits
+/// between two non-ASCII characters, where Arabic, Persian and Indic
+/// words and emoji sequences need it. There it changes only how the two
+/// characters join, never which characters are shown.
+pub fn remove_hidden_controls(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut cleaned = String::with_capacity(text.len());
+    for (position, &c) in chars.iter().enumerate() {
+        if !is_hidden_control(c) {
+            cleaned.push(c);
+            continue;
+        }
+        let joins_letters = matches!(c, '\u{200C}' | '\u{200D}')
+            && position > 0
+            && chars
+                .get(position - 1)
+                .is_some_and(|before| !before.is_ascii() && !is_hidden_control(*before))
+            && chars
+                .get(position + 1)
+                .is_some_and(|after| !after.is_ascii() && !is_hidden_control(*after));
+        if joins_letters {
+            cleaned.push(c);
+        }
+    }
+    cleaned
+}
+
+/// Writes each character of [`is_hidden_control`] as its code point in
+/// angle brackets (`<U+202E>`), for technical details whose reader needs
+/// to see exactly what a value contains. Escape the result for HTML.
+pub fn show_hidden_controls(text: &str) -> String {
+    let mut written = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hidden_control(c) {
+            written.push_str(&format!("<U+{:04X}>", u32::from(c)));
+        } else {
+            written.push(c);
+        }
+    }
+    written
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +208,30 @@ mod tests {
             "Hello &lt;script&gt; &amp; co"
         );
         assert_eq!(translations.text("en", "absent", &[]), "absent");
+    }
+
+    #[test]
+    fn hidden_controls_are_removed() {
+        let cases = [
+            ("Khadija\u{202E}alamoK", "KhadijaalamoK"),
+            ("\u{2067}Acad\u{200B}émie\u{2069}", "Académie"),
+            ("Taa\u{200D}Woun\u{200C}Ya\u{2060}\u{FEFF}", "TaaWounYa"),
+            ("\u{200E}\u{200F}\u{061C}\u{202A}x\u{202C}", "x"),
+            // Between two Arabic letters the non-joiner stays.
+            ("\u{0644}\u{200C}\u{0627}", "\u{0644}\u{200C}\u{0627}"),
+            // At either end it goes.
+            ("\u{200D}\u{0644}\u{200D}", "\u{0644}"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(remove_hidden_controls(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn hidden_controls_are_shown() {
+        assert_eq!(
+            show_hidden_controls("did:web:a\u{202E}b\u{200B}"),
+            "did:web:a<U+202E>b<U+200B>"
+        );
     }
 }

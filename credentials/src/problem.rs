@@ -48,6 +48,14 @@ impl ApiProblem {
         )
     }
 
+    /// Builds a 413 for a body over the endpoint's limit.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is larger than this endpoint accepts",
+        )
+    }
+
     /// Builds a 500 whose body reveals nothing. The caller logs the cause.
     pub fn internal() -> Self {
         Self::new(
@@ -113,14 +121,15 @@ where
                 "the request body must be JSON with Content-Type: application/json",
             ));
         }
+        let (request, declared_too_large) = limit_body(request);
+        if declared_too_large {
+            return Err(ApiProblem::payload_too_large());
+        }
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiProblem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "the request body is larger than this endpoint accepts",
-                    )
+                    ApiProblem::payload_too_large()
                 } else {
                     ApiProblem::bad_request(rejection.body_text())
                 }
@@ -151,6 +160,39 @@ where
         })?;
         Ok(Self(parsed))
     }
+}
+
+/// Reads the `Content-Length` header, when it is present and valid.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+}
+
+/// Wraps the body of `request` in the limit that `DefaultBodyLimit` sets
+/// for its route, and reports whether the `Content-Length` header already
+/// declares more than that limit. Such a request can be rejected with 413
+/// at once: without this check the server would read the body until the
+/// limit and wait for bytes that a client with a false `Content-Length`
+/// may never send.
+///
+/// The body of the returned request is limited. Axum's `Bytes` extractor
+/// wraps it in the same limit again and still reports a body over it as
+/// `LengthLimitError`, which `ProblemJson` turns into 413.
+fn limit_body(request: axum::extract::Request) -> (axum::extract::Request, bool) {
+    use axum::body::HttpBody;
+    use axum::RequestExt;
+
+    let declared = declared_length(request.headers());
+    let request = request.with_limited_body();
+    // A limited body's size hint never goes above the limit, so a declared
+    // length above the hint's upper bound is above the limit.
+    let too_large = match (declared, request.body().size_hint().upper()) {
+        (Some(declared), Some(limit)) => declared > limit,
+        _ => false,
+    };
+    (request, too_large)
 }
 
 /// Pulls the field name out of serde's messages about the whole body,

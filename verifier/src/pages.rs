@@ -12,13 +12,18 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use credentials::i18n::{self, escape_html};
+use credentials::i18n::{self, escape_html, remove_hidden_controls, show_hidden_controls};
+use credentials::problem::declared_length;
 use credentials::verify::{Outcome, Report, Summary};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Largest certificate file accepted from the form, in bytes.
 pub const MAX_UPLOAD_BYTES: usize = 512 * 1024;
+
+/// Largest body of `POST /check`, in bytes: one file and the form's
+/// boundaries and headers.
+pub const MAX_CHECK_BODY_BYTES: usize = MAX_UPLOAD_BYTES + 4096;
 
 pub fn router() -> Router<VerifierState> {
     Router::new()
@@ -29,9 +34,7 @@ pub fn router() -> Router<VerifierState> {
         .route("/V/{token}", get(shared))
         .route("/offline", get(offline_shell))
         .route("/health", get(|| async { "ok" }))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            MAX_UPLOAD_BYTES + 4096,
-        ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CHECK_BODY_BYTES))
 }
 
 #[derive(Deserialize, Default)]
@@ -187,7 +190,12 @@ async fn home(
 }
 
 /// The home page with one sentence saying what went wrong.
-pub(crate) fn home_with_error(state: &VerifierState, language: &'static str, key: &str) -> Page {
+pub(crate) fn home_with_error(
+    state: &VerifierState,
+    language: &'static str,
+    status: StatusCode,
+    key: &str,
+) -> Page {
     let layout = Layout {
         state,
         language,
@@ -196,7 +204,7 @@ pub(crate) fn home_with_error(state: &VerifierState, language: &'static str, key
     Page {
         language,
         remember_language: false,
-        status: StatusCode::BAD_REQUEST,
+        status,
         body: layout.render(&layout.t("home.heading"), &check_form(&layout, Some(key))),
     }
 }
@@ -278,6 +286,16 @@ fn check_form(layout: &Layout<'_>, error: Option<&str>) -> String {
     )
 }
 
+/// Picks the sentence for a form that could not be read. A body over the
+/// route's limit gets `error.too_large`, and any other error `error.empty`.
+fn multipart_error_key(error: &axum::extract::multipart::MultipartError) -> &'static str {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        "error.too_large"
+    } else {
+        "error.empty"
+    }
+}
+
 /// Reads the pasted text or the uploaded file, whichever is not empty.
 /// Two different non-empty submissions are rejected rather than one of
 /// them being checked silently.
@@ -287,7 +305,7 @@ async fn read_submission(mut multipart: Multipart) -> Result<Option<Vec<u8>>, &'
         let mut field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(_) => return Err("error.empty"),
+            Err(error) => return Err(multipart_error_key(&error)),
         };
         let mut bytes = Vec::new();
         loop {
@@ -299,7 +317,7 @@ async fn read_submission(mut multipart: Multipart) -> Result<Option<Vec<u8>>, &'
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(_) => return Err("error.empty"),
+                Err(error) => return Err(multipart_error_key(&error)),
             }
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -329,9 +347,17 @@ async fn check(
     let error_page = |key: &str| Page {
         language,
         remember_language: false,
-        status: StatusCode::BAD_REQUEST,
+        status: if key == "error.too_large" {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        },
         body: layout.render(&layout.t("home.heading"), &check_form(&layout, Some(key))),
     };
+    // A body declared over the limit is rejected before any of it is read.
+    if declared_length(&headers).is_some_and(|length| length > MAX_CHECK_BODY_BYTES as u64) {
+        return error_page("error.too_large");
+    }
     // A form posted without a file field (or by a script) is not multipart.
     let Ok(multipart) = multipart else {
         return error_page("error.empty");
@@ -506,7 +532,7 @@ fn issuer_name(layout: &Layout<'_>, summary: Option<&Summary>) -> String {
                 .or_else(|| names.get("fr"))
                 .or_else(|| names.values().next())
         })
-        .map(|name| escape_html(name))
+        .map(|name| escape_html(&remove_hidden_controls(name)))
         .unwrap_or_else(|| layout.t("issuer.unknown"))
 }
 
@@ -561,22 +587,6 @@ fn verdict(layout: &Layout<'_>, report: Option<&Report>) -> String {
     html
 }
 
-/// Removes the invisible characters that reorder or hide text (bidirectional
-/// embeddings, overrides and isolates, directional marks, zero-width
-/// space and byte order mark), so a credential's text reads on the page as
-/// it is stored. Each value is already isolated in its own `<bdi>`.
-/// Zero-width joiners stay: some scripts need them.
-fn displayable(text: &str) -> String {
-    text.chars()
-        .filter(|c| {
-            !matches!(
-                c,
-                '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
-            )
-        })
-        .collect()
-}
-
 fn facts(layout: &Layout<'_>, summary: &Summary, issuer: &str) -> String {
     let mut rows = Vec::new();
     let mut row = |label: &str, value: String| {
@@ -585,17 +595,18 @@ fn facts(layout: &Layout<'_>, summary: &Summary, issuer: &str) -> String {
         }
     };
     // Names in every script the credential gives, each isolated so that
-    // Latin names read correctly inside right-to-left text.
+    // Latin names read correctly inside right-to-left text. Hidden
+    // controls are removed, so a name reads as it is stored.
     let names: Vec<String> = summary
         .subject_name
         .0
         .values()
-        .map(|name| format!("<bdi>{}</bdi>", escape_html(&displayable(name))))
+        .map(|name| format!("<bdi>{}</bdi>", escape_html(&remove_hidden_controls(name))))
         .collect();
     row("field.recipient", names.join(" · "));
     let pick = |text: &credentials::LocalizedText| {
         text.pick(layout.language)
-            .map(|value| format!("<bdi>{}</bdi>", escape_html(&displayable(value))))
+            .map(|value| format!("<bdi>{}</bdi>", escape_html(&remove_hidden_controls(value))))
             .unwrap_or_default()
     };
     row("field.achievement", pick(&summary.achievement_name));
@@ -617,7 +628,7 @@ fn technical_details(layout: &Layout<'_>, report: &Report) -> String {
     let mut lines: Vec<String> = report
         .checks
         .iter()
-        .map(|check| format!("<li>✔ {}</li>", escape_html(check)))
+        .map(|check| format!("<li>✔ {}</li>", technical_text(check)))
         .collect();
     lines.extend(
         report
@@ -627,8 +638,8 @@ fn technical_details(layout: &Layout<'_>, report: &Report) -> String {
             .map(|problem| {
                 format!(
                     "<li dir=\"ltr\">✖ {}: {}</li>",
-                    escape_html(&problem.check),
-                    escape_html(&problem.detail)
+                    technical_text(&problem.check),
+                    technical_text(&problem.detail)
                 )
             }),
     );
@@ -636,11 +647,18 @@ fn technical_details(layout: &Layout<'_>, report: &Report) -> String {
         .credential
         .as_ref()
         .and_then(|s| s.issuer_id.as_deref())
-        .map(|id| format!("<p dir=\"ltr\">{}</p>", escape_html(id)))
+        .map(|id| format!("<p dir=\"ltr\">{}</p>", technical_text(id)))
         .unwrap_or_default();
     format!(
         "<details><summary>{}</summary>{id}<ul>{}</ul></details>",
         layout.t("footer.technical"),
         lines.concat()
     )
+}
+
+/// Escapes a check name, problem detail or id for the technical details,
+/// with its hidden controls written out as code points, so that the
+/// reader sees an issuer id exactly as the credential gives it.
+fn technical_text(text: &str) -> String {
+    escape_html(&show_hidden_controls(text))
 }

@@ -4,7 +4,7 @@
 use crate::pages::{self, Fetched, LanguageQuery};
 use crate::VerifierState;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -17,6 +17,10 @@ use serde_json::json;
 /// Largest photo accepted, in bytes: a 12-megapixel phone JPEG is 3 to 6 MB.
 pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 
+/// Largest body of `POST /scan/photo`, in bytes: one photo and the form's
+/// boundaries and headers.
+pub const MAX_PHOTO_BODY_BYTES: usize = MAX_PHOTO_BYTES + 4096;
+
 /// Largest photo accepted, in pixels (width times height).
 pub const MAX_PHOTO_PIXELS: u64 = 25_000_000;
 
@@ -25,11 +29,19 @@ pub const MAX_PHOTO_PIXELS: u64 = 25_000_000;
 /// the search time.
 pub const SEARCH_SIDE: u32 = 1600;
 
+/// Largest body of `POST /v/{token}/compact`, in bytes: a compact form of
+/// [`compact::MAX_LENGTH`] bytes in its JSON object, with room to spare.
+pub const MAX_COMPACT_BODY_BYTES: usize = 2 * compact::MAX_LENGTH;
+
 pub fn router() -> Router<VerifierState> {
     Router::new()
         .route("/scan/photo", post(photo))
-        .route("/v/{token}/compact", post(check_compact))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_PHOTO_BYTES + 4096))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_PHOTO_BODY_BYTES))
+        // Registered after the photo limit so that it keeps its own.
+        .route(
+            "/v/{token}/compact",
+            post(check_compact).layer(axum::extract::DefaultBodyLimit::max(MAX_COMPACT_BODY_BYTES)),
+        )
 }
 
 /// Why no certificate link came out of a photo.
@@ -46,6 +58,15 @@ pub enum PhotoError {
 }
 
 impl PhotoError {
+    /// Returns the status of the page that shows the error: 413 for a
+    /// photo over the byte or pixel limits, 400 otherwise.
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotAnImage | Self::NoCode | Self::NotALink => StatusCode::BAD_REQUEST,
+        }
+    }
+
     fn text_key(&self) -> &'static str {
         match self {
             Self::NotAnImage => "scan.photo_not_image",
@@ -154,9 +175,15 @@ async fn photo(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let language = pages::language(&query, &headers);
-    let bytes = match multipart {
-        Ok(multipart) => read_photo(multipart).await,
-        Err(_) => Err(PhotoError::NotAnImage),
+    // A body declared over the limit is rejected before any of it is read.
+    let declared = credentials::problem::declared_length(&headers);
+    let bytes = if declared.is_some_and(|length| length > MAX_PHOTO_BODY_BYTES as u64) {
+        Err(PhotoError::TooLarge)
+    } else {
+        match multipart {
+            Ok(multipart) => read_photo(multipart).await,
+            Err(_) => Err(PhotoError::NotAnImage),
+        }
     };
     let decoded = match bytes {
         Ok(bytes) => state
@@ -170,17 +197,28 @@ async fn photo(
     };
     match decoded.and_then(|content| verification_target(&content)) {
         Ok(target) => Redirect::to(&target).into_response(),
-        Err(error) => pages::home_with_error(&state, language, error.text_key()).into_response(),
+        Err(error) => pages::home_with_error(&state, language, error.status(), error.text_key())
+            .into_response(),
     }
 }
 
+/// Reads the `photo` field. A body over the route's limit is
+/// [`PhotoError::TooLarge`]. A form that breaks off or is not valid
+/// multipart is [`PhotoError::NotAnImage`], never a truncated photo.
 async fn read_photo(mut multipart: Multipart) -> Result<Vec<u8>, PhotoError> {
-    while let Ok(Some(mut field)) = multipart.next_field().await {
+    let read_failed = |error: axum::extract::multipart::MultipartError| {
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            PhotoError::TooLarge
+        } else {
+            PhotoError::NotAnImage
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(read_failed)? {
         if field.name() != Some("photo") {
             continue;
         }
         let mut bytes = Vec::new();
-        while let Ok(Some(chunk)) = field.chunk().await {
+        while let Some(chunk) = field.chunk().await.map_err(read_failed)? {
             if bytes.len() + chunk.len() > MAX_PHOTO_BYTES {
                 return Err(PhotoError::TooLarge);
             }

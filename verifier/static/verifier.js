@@ -3,7 +3,8 @@
 // - the home page can scan a QR code with the camera;
 // - the page a QR code opens checks the compact form in the link's
 //   fragment, on the server when online and in the browser when offline.
-// Text from a credential is only ever placed with textContent.
+// Text from a credential is only ever placed with textContent, without
+// its hidden controls (withoutHiddenControls).
 
 'use strict';
 
@@ -519,6 +520,28 @@ function verdictKeys(outcome) {
   return [`verdict.${outcome}`, `verdict.${outcome}.detail`];
 }
 
+// The bidirectional and zero-width controls that the server's
+// credentials::i18n::is_hidden_control lists.
+const HIDDEN_CONTROL = /[\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
+
+/**
+ * Removes hidden controls from a credential's text, as the server's pages
+ * do: a name reads as it is stored and cannot reorder or hide letters. A
+ * zero-width non-joiner or joiner stays between two non-ASCII characters,
+ * where Arabic, Persian and Indic words and emoji sequences need it.
+ */
+function withoutHiddenControls(value) {
+  const chars = Array.from(value);
+  const visible = (c) => c !== undefined && c.codePointAt(0) > 0x7f && !HIDDEN_CONTROL.test(c);
+  return chars
+    .filter((c, position) => {
+      if (!HIDDEN_CONTROL.test(c)) return true;
+      const joiner = c === '\u200C' || c === '\u200D';
+      return joiner && visible(chars[position - 1]) && visible(chars[position + 1]);
+    })
+    .join('');
+}
+
 function element(name, properties = {}, children = []) {
   const node = document.createElement(name);
   Object.assign(node, properties);
@@ -567,7 +590,7 @@ function renderVerdict(root, texts, outcome, result = {}, bundle = null) {
       const cell = element('dd');
       values.forEach((value, position) => {
         if (position > 0) cell.append(' · ');
-        cell.append(element('bdi', {}, [value]));
+        cell.append(element('bdi', {}, [withoutHiddenControls(value)]));
       });
       list.append(element('dt', {}, [text(texts, label)]), cell);
     }

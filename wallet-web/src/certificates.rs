@@ -7,7 +7,7 @@
 
 use crate::error::WalletError;
 use crate::language::Language;
-use crate::pages::Page;
+use crate::pages::{display_text, Page};
 use crate::session::{Member, SignedIn};
 use crate::WalletState;
 use axum::extract::{Path, State};
@@ -379,7 +379,7 @@ fn progress(
         items.push_str(&format!(
             "<section class=\"card\">\n<h3>{title}</h3>\n<p>{count}</p>\n\
              <progress value=\"{done}\" max=\"{total}\">{count}</progress>\n</section>\n",
-            title = escape_html(title),
+            title = display_text(title),
         ));
     }
     if items.is_empty() {
@@ -396,7 +396,7 @@ fn member_name(page: &Page, member: &Member) -> String {
     } else {
         (&member.name_latin, "ar-Latn")
     };
-    format!("<bdi lang=\"{language}\">{}</bdi>", escape_html(name))
+    format!("<bdi lang=\"{language}\">{}</bdi>", display_text(name))
 }
 
 /// Renders one certificate: its names, dates, QR code and download link.
@@ -408,7 +408,7 @@ fn card(page: &Page, certificate: &Certificate) -> String {
     let name = certificate.name.pick(page.language).unwrap_or(fallback);
     let mut html = format!(
         "<article class=\"card\">\n<h3><bdi>{}</bdi></h3>\n{}",
-        escape_html(name),
+        display_text(name),
         other_names(page, &certificate.name, name)
     );
     if let Some(date) = certificate.valid_from.as_deref() {
@@ -463,7 +463,8 @@ pub(crate) fn other_names(page: &Page, names: &LocalizedText, shown: &str) -> St
         .filter(|language| *language != page.language)
         .filter_map(|language| {
             let text = names.0.get(language)?;
-            (text != shown).then(|| format!("<bdi lang=\"{language}\">{}</bdi>", escape_html(text)))
+            (text != shown)
+                .then(|| format!("<bdi lang=\"{language}\">{}</bdi>", display_text(text)))
         })
         .collect();
     if others.is_empty() {

@@ -7,7 +7,7 @@
 use crate::certificates::time;
 use crate::error::WalletError;
 use crate::language::Language;
-use crate::pages::Page;
+use crate::pages::{display_text, Page};
 use crate::session::SignedIn;
 use crate::status;
 use crate::WalletState;
@@ -15,7 +15,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use credentials::i18n::escape_html;
 use credentials::LocalizedText;
 use serde_json::Value;
 
@@ -58,9 +57,9 @@ pub async fn list(
         signed_in: true,
     };
     let cooperative = if page.language == "ar" {
-        format!("<bdi lang=\"ar\">{}</bdi>", escape_html(&name_ar))
+        format!("<bdi lang=\"ar\">{}</bdi>", display_text(&name_ar))
     } else {
-        format!("<bdi>{}</bdi>", escape_html(&name_latin))
+        format!("<bdi>{}</bdi>", display_text(&name_latin))
     };
     let mut main = format!(
         "<p><a href=\"/certificates\">{back}</a></p>\n<h1>{heading}</h1>\n<p>{intro}</p>\n",
@@ -131,8 +130,8 @@ async fn load_members(
 fn render_member(page: &Page, member: &MemberCertificates) -> String {
     let mut html = format!(
         "<section class=\"card\">\n<h2><bdi lang=\"ar-Latn\">{latin}</bdi> · <bdi lang=\"ar\">{arabic}</bdi></h2>\n",
-        latin = escape_html(&member.name_latin),
-        arabic = escape_html(&member.name_ar),
+        latin = display_text(&member.name_latin),
+        arabic = display_text(&member.name_ar),
     );
     if member.certificates.is_empty() {
         html.push_str(&format!("<p>{}</p>\n", page.text("coop.no_certificates")));
@@ -150,7 +149,7 @@ fn render_member(page: &Page, member: &MemberCertificates) -> String {
         let status_name = page.text(certificate.status.text_key());
         html.push_str(&format!(
             "<li><bdi>{name}</bdi><br>{date} · <span class=\"status {class}\">{status}</span></li>\n",
-            name = escape_html(name),
+            name = display_text(name),
             class = certificate.status.css_class(),
             status = page.text_with_html("status.label", &[("status", &status_name)]),
         ));

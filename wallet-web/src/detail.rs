@@ -6,7 +6,7 @@
 use crate::certificates::{self, encode_id, other_names, qr_figure, time, validity};
 use crate::error::WalletError;
 use crate::language::Language;
-use crate::pages::Page;
+use crate::pages::{display_text, Page};
 use crate::pdf::{self, PrintedCertificate};
 use crate::session::{Member, SignedIn};
 use crate::sharing::{self, LinkedInCertification};
@@ -18,7 +18,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Utc;
-use credentials::i18n::{direction, escape_html};
+use credentials::i18n::{direction, escape_html, remove_hidden_controls};
 use credentials::LocalizedText;
 use serde::Deserialize;
 use serde_json::Value;
@@ -113,7 +113,7 @@ async fn detail_page(
     let mut main = format!(
         "<p><a href=\"/certificates\">{back}</a></p>\n<h1><bdi>{name}</bdi></h1>\n{others}",
         back = page.text("detail.back"),
-        name = escape_html(&name),
+        name = display_text(&name),
         others = other_names(&page, &names, &name),
     );
     let status_name = page.text(status.text_key());
@@ -143,7 +143,7 @@ async fn detail_page(
             main.push_str(&format!(
                 "<h2>{}</h2>\n<p><bdi>{}</bdi></p>\n",
                 page.text(heading),
-                escape_html(text)
+                display_text(text)
             ));
         }
     }
@@ -156,7 +156,7 @@ async fn detail_page(
         pdf = page.text("wallet.download_pdf"),
         json = page.text("wallet.download_json"),
     ));
-    Ok(page.render(StatusCode::OK, &escape_html(&name), &main))
+    Ok(page.render(StatusCode::OK, &display_text(&name), &main))
 }
 
 /// Renders the QR code and public link when sharing is on, the switch, and
@@ -193,9 +193,12 @@ fn sharing_section(
             .and_then(|date| credentials::datetime::parse(date).ok());
         if let Some(issued) = issued {
             let organization = certificate.text("/issuer/name");
+            let organization = organization.pick(page.language).unwrap_or_default();
+            // LinkedIn shows these texts too, so they leave without hidden
+            // controls.
             let linkedin = sharing::linkedin_link(&LinkedInCertification {
-                name,
-                organization: organization.pick(page.language).unwrap_or_default(),
+                name: &remove_hidden_controls(name),
+                organization: &remove_hidden_controls(organization),
                 issued,
                 valid_until: certificate
                     .string("validUntil")
@@ -232,7 +235,7 @@ pub async fn set_sharing(
     Path(id): Path<String>,
     form: Result<Form<SharingForm>, FormRejection>,
 ) -> Result<Response, WalletError> {
-    let Form(form) = form.map_err(|_| WalletError::InvalidForm)?;
+    let Form(form) = form?;
     let shared = match form.shared.as_str() {
         "on" => true,
         "off" => false,
@@ -277,7 +280,7 @@ pub async fn full_screen_qr(
         language = language.0,
         direction = direction(language.0),
         heading = text("qr.heading"),
-        name = escape_html(&name),
+        name = display_text(&name),
         alt = text("wallet.qr_alt"),
         close = text("qr.close"),
     );

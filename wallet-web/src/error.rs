@@ -9,6 +9,7 @@
 use crate::language::Language;
 use crate::pages::Page;
 use crate::WalletState;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -22,6 +23,8 @@ pub enum WalletError {
     NotFound,
     #[error("the form could not be read")]
     InvalidForm,
+    #[error("the request body is larger than {} bytes", crate::MAX_BODY_BYTES)]
+    TooLarge,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -39,6 +42,7 @@ impl IntoResponse for WalletError {
         let (status, key) = match &self {
             WalletError::NotFound => (StatusCode::NOT_FOUND, "page.not_found"),
             WalletError::InvalidForm => (StatusCode::BAD_REQUEST, "page.bad_request"),
+            WalletError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "page.too_large"),
             WalletError::Database(_) | WalletError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "page.internal_error")
@@ -48,6 +52,30 @@ impl IntoResponse for WalletError {
         response.extensions_mut().insert(ErrorPage { key });
         response
     }
+}
+
+impl From<FormRejection> for WalletError {
+    /// Maps a body over [`crate::MAX_BODY_BYTES`] to
+    /// [`WalletError::TooLarge`], and any other unreadable form to
+    /// [`WalletError::InvalidForm`].
+    fn from(rejection: FormRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            WalletError::TooLarge
+        } else {
+            WalletError::InvalidForm
+        }
+    }
+}
+
+/// Middleware that rejects with 413 a request whose `Content-Length`
+/// declares more than [`crate::MAX_BODY_BYTES`], before reading or waiting
+/// for the body.
+pub async fn reject_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = credentials::problem::declared_length(request.headers());
+    if declared.is_some_and(|length| length > crate::MAX_BODY_BYTES as u64) {
+        return WalletError::TooLarge.into_response();
+    }
+    next.run(request).await
 }
 
 /// Middleware that gives every error response a page: those of
@@ -67,6 +95,7 @@ pub async fn render_error_pages(
             return response;
         }
         None if status == StatusCode::NOT_FOUND => "page.not_found",
+        None if status == StatusCode::PAYLOAD_TOO_LARGE => "page.too_large",
         None if status.is_server_error() => "page.internal_error",
         None => "page.bad_request",
     };

@@ -124,6 +124,7 @@ pub fn router(state: WalletState) -> Router {
         .route("/app.js", get(offline::app_script))
         .route("/health", get(|| async { "ok" }))
         .fallback(|| async { error::WalletError::NotFound })
+        .layer(middleware::from_fn(error::reject_declared_oversize))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),

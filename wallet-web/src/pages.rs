@@ -2,12 +2,21 @@
 //! switch and sign-out button.
 //!
 //! Every text comes from the translation files through [`Page::text`] and
-//! is HTML-escaped there. Every other dynamic value passes through
-//! [`escape_html`] before it reaches the markup.
+//! is HTML-escaped there. Names and texts from credentials and members
+//! pass through [`display_text`], and every other dynamic value through
+//! [`escape_html`], before they reach the markup.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use credentials::i18n::{direction, escape_html, Translations, LANGUAGES};
+use credentials::i18n::{direction, escape_html, remove_hidden_controls, Translations, LANGUAGES};
+
+/// Escapes a name or text taken from a credential or the members table,
+/// without its hidden bidirectional and zero-width controls, so that it
+/// reads on the page as it is stored
+/// ([`credentials::i18n::remove_hidden_controls`]).
+pub fn display_text(text: &str) -> String {
+    escape_html(&remove_hidden_controls(text))
+}
 
 /// Mobile first: one column, readable from 360 px wide, touch targets of
 /// at least 48 px. Logical properties (`inline-start`) follow the text

@@ -154,7 +154,7 @@ pub async fn request_code(
     ClientAddress(client): ClientAddress,
     form: Result<Form<CodeRequest>, FormRejection>,
 ) -> Result<Response, WalletError> {
-    let Form(form) = form.map_err(|_| WalletError::InvalidForm)?;
+    let Form(form) = form?;
     let page = page(&state, language);
     let Some(identifier) = Identifier::parse(&form.identifier) else {
         return Ok(identifier_page(
@@ -221,7 +221,7 @@ pub async fn verify_code(
     language: Language,
     form: Result<Form<CodeSubmission>, FormRejection>,
 ) -> Result<Response, WalletError> {
-    let Form(form) = form.map_err(|_| WalletError::InvalidForm)?;
+    let Form(form) = form?;
     let page = page(&state, language);
     let Some(identifier) = Identifier::parse(&form.identifier) else {
         return Ok(identifier_page(

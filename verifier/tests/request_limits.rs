@@ -1,0 +1,611 @@
+//! Request bodies over the limits, and JSON that is deep or costly to
+//! canonicalize, sent over loopback TCP to a running verifier. The APIs
+//! must respond with RFC 9457 problem details and the pages with one
+//! sentence, within a bounded time, and the server must respond to the
+//! next request.
+
+use credentials::{keys, proof};
+use issuer::{catalogue, config::Config, AppState};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use verifier::{TrustEntry, VerifierState};
+
+/// How long a test waits for any one response. It is a guard against a
+/// server that never responds, not a measure of speed.
+const RESPONSE_GUARD: Duration = Duration::from_secs(60);
+
+fn repo_file(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// Starts an issuer and a verifier that trusts it, each on a loopback
+/// port, and returns the verifier's address.
+async fn start() -> (SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let issuer_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let mut config = Config::for_tests(dir.path().to_path_buf());
+    config.public_url = format!("http://{}", issuer_listener.local_addr().expect("addr"));
+    let issuer = AppState::open(config).await.expect("issuer");
+    catalogue::load_files(
+        &issuer.db,
+        &repo_file("catalogue/catalogue.json"),
+        &repo_file("catalogue/demo.json"),
+    )
+    .await
+    .expect("load catalogue and demo");
+    let trust: Vec<TrustEntry> =
+        serde_json::from_value(issuer::trust_file(&issuer).await.expect("trust")).expect("entries");
+    let issuer_app = issuer::routes::router(issuer);
+    tokio::spawn(async move {
+        let _ = axum::serve(issuer_listener, issuer_app).await;
+    });
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = verifier::router(VerifierState::new(trust).expect("verifier state"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, dir)
+}
+
+/// How a request's body is framed on the wire.
+#[derive(Clone, Copy, Debug)]
+enum Framing {
+    /// A true `Content-Length` and every byte of the body.
+    ContentLength,
+    /// `Transfer-Encoding: chunked`, in chunks of 64 KiB, so the server
+    /// learns the size only by reading.
+    Chunked,
+    /// A `Content-Length` for the whole body, but only its first KiB is
+    /// sent and the connection stays open, so the server must respond from
+    /// the header alone.
+    Overstated,
+}
+
+const FRAMINGS: [Framing; 3] = [
+    Framing::ContentLength,
+    Framing::Chunked,
+    Framing::Overstated,
+];
+
+struct RawResponse {
+    status: u16,
+    /// Header lines, names in lower case.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one HTTP/1.1 request on a new connection and reads the response.
+/// The body is written while the response is read, so a server that
+/// responds before reading the whole body is heard.
+async fn send_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    framing: Framing,
+) -> RawResponse {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    let framing_header = match framing {
+        Framing::ContentLength | Framing::Overstated => format!("Content-Length: {}", body.len()),
+        Framing::Chunked => "Transfer-Encoding: chunked".to_owned(),
+    };
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n{framing_header}\r\n\r\n"
+    );
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let writing = tokio::spawn(async move {
+        // Write errors are expected once the server has responded and closed.
+        let mut first = head.into_bytes();
+        match framing {
+            Framing::ContentLength => {
+                first.extend_from_slice(&body);
+                let _ = writer.write_all(&first).await;
+            }
+            Framing::Chunked => {
+                let _ = writer.write_all(&first).await;
+                for chunk in body.chunks(64 * 1024) {
+                    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+                    framed.extend_from_slice(chunk);
+                    framed.extend_from_slice(b"\r\n");
+                    if writer.write_all(&framed).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = writer.write_all(b"0\r\n\r\n").await;
+            }
+            Framing::Overstated => {
+                first.extend_from_slice(&body[..body.len().min(1024)]);
+                let _ = writer.write_all(&first).await;
+            }
+        }
+        // Keep the connection open until the response has been read.
+        let _ = finished.await;
+    });
+    let response = tokio::time::timeout(RESPONSE_GUARD, read_response(&mut reader))
+        .await
+        .unwrap_or_else(|_| {
+            panic!("no response to {method} {path} ({framing:?}) within {RESPONSE_GUARD:?}")
+        });
+    let _ = done.send(());
+    let _ = writing.await;
+    response
+}
+
+async fn read_response(reader: &mut tokio::net::tcp::OwnedReadHalf) -> RawResponse {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(position) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break position;
+        }
+        let read = reader.read(&mut chunk).await.expect("read response");
+        assert!(read > 0, "connection closed before a response: {buffer:?}");
+        buffer.extend_from_slice(&chunk[..read]);
+    };
+
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.parse().ok())
+        .expect("the response has a Content-Length");
+
+    let mut body = buffer[head_end + 4..].to_vec();
+    while body.len() < length {
+        let read = reader.read(&mut chunk).await.expect("read body");
+        assert!(read > 0, "connection closed in the middle of the body");
+        body.extend_from_slice(&chunk[..read]);
+    }
+    body.truncate(length);
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Checks that the server still responds, on a new connection.
+async fn assert_still_serving(addr: SocketAddr, after: &str) {
+    let response = send_raw(
+        addr,
+        "GET",
+        "/health",
+        "text/plain",
+        Vec::new(),
+        Framing::ContentLength,
+    )
+    .await;
+    assert_eq!(response.status, 200, "after {after}");
+    assert_eq!(response.text(), "ok", "after {after}");
+}
+
+/// Builds a JSON body of exactly `size` bytes: one long string in `field`.
+fn json_body(field: &str, size: usize) -> Vec<u8> {
+    let prefix = format!("{{\"{field}\":\"");
+    let suffix = "\"}";
+    let filler = size - prefix.len() - suffix.len();
+    format!("{prefix}{}{suffix}", "x".repeat(filler)).into_bytes()
+}
+
+const BOUNDARY: &str = "limit-test-boundary";
+
+fn multipart_prefix(field: &str) -> String {
+    format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"f\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+}
+
+fn multipart_suffix() -> String {
+    format!("\r\n--{BOUNDARY}--\r\n")
+}
+
+/// Bytes of a one-field form around the field's content.
+fn multipart_overhead(field: &str) -> usize {
+    multipart_prefix(field).len() + multipart_suffix().len()
+}
+
+/// Builds a multipart form of exactly `size` bytes whose one field is filler.
+fn multipart_body(field: &str, size: usize) -> Vec<u8> {
+    let prefix = multipart_prefix(field);
+    let suffix = multipart_suffix();
+    let filler = size - prefix.len() - suffix.len();
+    let mut body = prefix.into_bytes();
+    body.resize(body.len() + filler, b'x');
+    body.extend_from_slice(suffix.as_bytes());
+    assert_eq!(body.len(), size);
+    body
+}
+
+/// Response an endpoint gives to an error.
+enum Answer {
+    /// RFC 9457 problem details.
+    Problem,
+    /// An HTML page whose alert is this one sentence.
+    Page(&'static str),
+}
+
+struct LimitCase {
+    path: &'static str,
+    content_type: String,
+    body: Vec<u8>,
+    answer: Answer,
+}
+
+fn limit_cases() -> Vec<LimitCase> {
+    let form = format!("multipart/form-data; boundary={BOUNDARY}");
+    vec![
+        LimitCase {
+            path: "/credentials/verify",
+            content_type: "application/json".to_owned(),
+            body: json_body("verifiableCredential", verifier::api::MAX_BODY_BYTES + 1),
+            answer: Answer::Problem,
+        },
+        LimitCase {
+            path: "/presentations/verify",
+            content_type: "application/json".to_owned(),
+            body: json_body("verifiablePresentation", verifier::api::MAX_BODY_BYTES + 1),
+            answer: Answer::Problem,
+        },
+        LimitCase {
+            path: "/v/0123456789abcdef0123456789abcdef/compact",
+            content_type: "application/json".to_owned(),
+            body: json_body("compact", verifier::scan::MAX_COMPACT_BODY_BYTES + 1),
+            answer: Answer::Problem,
+        },
+        LimitCase {
+            path: "/check?lang=en",
+            content_type: form.clone(),
+            body: multipart_body("file", verifier::pages::MAX_CHECK_BODY_BYTES + 1),
+            answer: Answer::Page("This file is too large to be a certificate."),
+        },
+        LimitCase {
+            path: "/scan/photo?lang=en",
+            content_type: form,
+            body: multipart_body("photo", verifier::scan::MAX_PHOTO_BODY_BYTES + 1),
+            answer: Answer::Page("This photo is too large. Take it again at a lower resolution."),
+        },
+    ]
+}
+
+/// Returns the text of the page's alert paragraph.
+fn alert_text(page: &str) -> &str {
+    let marker = "<p class=\"error\" role=\"alert\">";
+    let start = page.find(marker).expect("alert paragraph") + marker.len();
+    let length = page[start..].find("</p>").expect("end of alert");
+    &page[start..start + length]
+}
+
+fn assert_answer(case: &str, response: &RawResponse, status: u16, answer: &Answer) {
+    assert_eq!(response.status, status, "{case}: {}", response.text());
+    match answer {
+        Answer::Problem => {
+            assert_eq!(
+                response.header("content-type"),
+                Some("application/problem+json"),
+                "{case}"
+            );
+            let problem: Value = serde_json::from_slice(&response.body).expect("problem JSON");
+            assert_eq!(problem["status"], status, "{case}: {problem}");
+            assert_eq!(problem["type"], "about:blank", "{case}: {problem}");
+            assert!(problem["title"].is_string(), "{case}: {problem}");
+            assert!(
+                problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "{case}: {problem}"
+            );
+        }
+        Answer::Page(sentence) => {
+            assert!(
+                response
+                    .header("content-type")
+                    .is_some_and(|value| value.starts_with("text/html")),
+                "{case}"
+            );
+            let page = response.text();
+            assert_eq!(alert_text(&page), *sentence, "{case}");
+            assert_eq!(page.matches("role=\"alert\"").count(), 1, "{case}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bodies_over_limit_get_413() {
+    let (addr, _dir) = start().await;
+    for case in limit_cases() {
+        for framing in FRAMINGS {
+            let name = format!("{} ({framing:?})", case.path);
+            let response = send_raw(
+                addr,
+                "POST",
+                case.path,
+                &case.content_type,
+                case.body.clone(),
+                framing,
+            )
+            .await;
+            assert_answer(&name, &response, 413, &case.answer);
+            assert_still_serving(addr, &name).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn form_fields_over_limit_get_413() {
+    let (addr, _dir) = start().await;
+    let form = format!("multipart/form-data; boundary={BOUNDARY}");
+    // Each file is one byte over its own limit, in a body under the route's.
+    let cases = [
+        (
+            "/check?lang=en",
+            verifier::pages::MAX_UPLOAD_BYTES + 1,
+            "file",
+            "This file is too large to be a certificate.",
+        ),
+        (
+            "/scan/photo?lang=en",
+            verifier::scan::MAX_PHOTO_BYTES + 1,
+            "photo",
+            "This photo is too large. Take it again at a lower resolution.",
+        ),
+    ];
+    for (path, file_size, field, sentence) in cases {
+        let body = multipart_body(field, file_size + multipart_overhead(field));
+        let response = send_raw(addr, "POST", path, &form, body, Framing::ContentLength).await;
+        assert_answer(path, &response, 413, &Answer::Page(sentence));
+        assert_still_serving(addr, path).await;
+    }
+}
+
+/// `depth` arrays nested in one another.
+fn nested_arrays(depth: usize) -> String {
+    format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+/// `depth` objects nested in one another under `key`.
+fn nested_objects(key: &str, depth: usize) -> String {
+    let open = format!("{{\"{key}\":");
+    format!(
+        "{}\"https://school.example/end\"{}",
+        open.repeat(depth),
+        "}".repeat(depth)
+    )
+}
+
+#[tokio::test]
+async fn deep_json_gets_a_problem() {
+    let (addr, _dir) = start().await;
+    let cases = [
+        (
+            "/credentials/verify",
+            format!("{{\"verifiableCredential\":{}}}", nested_arrays(10_000)),
+        ),
+        (
+            "/credentials/verify",
+            format!(
+                "{{\"verifiableCredential\":{}}}",
+                nested_objects("a", 10_000)
+            ),
+        ),
+        (
+            "/presentations/verify",
+            format!("{{\"verifiablePresentation\":{}}}", nested_arrays(10_000)),
+        ),
+        (
+            "/v/0123456789abcdef0123456789abcdef/compact",
+            format!("{{\"compact\":{}}}", nested_arrays(3_000)),
+        ),
+    ];
+    for (path, body) in cases {
+        let response = send_raw(
+            addr,
+            "POST",
+            path,
+            "application/json",
+            body.into_bytes(),
+            Framing::ContentLength,
+        )
+        .await;
+        assert_answer(path, &response, 400, &Answer::Problem);
+        let problem: Value = serde_json::from_slice(&response.body).expect("problem JSON");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|detail| detail.contains("nested deeper than 64 levels")),
+            "{path}: {problem}"
+        );
+        assert_still_serving(addr, path).await;
+    }
+
+    // The same through the check form: one sentence, not a crash.
+    let document = nested_arrays(10_000);
+    let body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{document}\r\n--{BOUNDARY}--\r\n"
+    );
+    let response = send_raw(
+        addr,
+        "POST",
+        "/check?lang=en",
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        body.into_bytes(),
+        Framing::ContentLength,
+    )
+    .await;
+    assert_answer(
+        "/check",
+        &response,
+        400,
+        &Answer::Page(
+            "This text is not a certificate file. Paste the whole file, from the first { to the last }.",
+        ),
+    );
+    assert_still_serving(addr, "/check").await;
+}
+
+/// Builds an inline context that defines the two properties the costly
+/// credentials use, so that they are expanded and canonicalized.
+fn linking_context() -> Value {
+    json!({
+        "relatedNodes": {"@id": "https://school.example/vocab#relatedNodes", "@type": "@id"},
+        "linkedTo": {"@id": "https://school.example/vocab#linkedTo", "@type": "@id"}
+    })
+}
+
+/// Open Badges credential signed with a new `did:key`, with `extra`
+/// properties added after signing.
+fn signed_credential(extra: &[(&str, Value)]) -> Value {
+    let key = keys::generate();
+    let did = keys::did_key(&key.verifying_key());
+    let multibase = keys::public_multibase(&key.verifying_key());
+    let mut credential = json!({
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            linking_context()
+        ],
+        "id": "urn:uuid:6f1f3e1e-8a48-4f4e-9d6c-2b8c1d0c7a11",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": did, "type": ["Profile"], "name": "Another school"},
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://school.example/achievements/1",
+                "type": ["Achievement"],
+                "name": "Workshop",
+                "criteria": {"narrative": "Attended"}
+            }
+        }
+    });
+    let options = json!({
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2026-01-01T00:00:00Z",
+        "verificationMethod": format!("{did}#{multibase}"),
+        "proofPurpose": "assertionMethod",
+    });
+    let signed = proof::sign(
+        credential.as_object().expect("object"),
+        options.as_object().expect("object"),
+        &key,
+    )
+    .expect("sign");
+    credential = Value::Object(signed);
+    for (name, value) in extra {
+        credential[*name] = value.clone();
+    }
+    credential
+}
+
+/// Twelve blank nodes, each linked to every other, as in the unit test of
+/// `credentials::canon`: indistinguishable, so canonicalizing them
+/// explores every permutation until the work limit stops it.
+fn blank_node_clique() -> Value {
+    let nodes: Vec<Value> = (0..12)
+        .map(|i| {
+            let others: Vec<Value> = (0..12)
+                .filter(|j| *j != i)
+                .map(|j| json!({"id": format!("_:n{j}")}))
+                .collect();
+            json!({"id": format!("_:n{i}"), "linkedTo": others})
+        })
+        .collect();
+    Value::Array(nodes)
+}
+
+#[tokio::test]
+async fn costly_credentials_are_not_genuine() {
+    let (addr, _dir) = start().await;
+    // Each credential is changed after signing. The clique reaches the
+    // canonicalization work limit. The nested node objects are under a
+    // term of an inline context, so they go to the `json-ld` crate's
+    // expansion, which recurses once per level.
+    let cases = [
+        (
+            "blank-node clique",
+            signed_credential(&[("relatedNodes", blank_node_clique())]),
+            "too many indistinguishable blank nodes",
+        ),
+        (
+            "60 levels of nested node objects",
+            signed_credential(&[(
+                "relatedNodes",
+                serde_json::from_str(&nested_objects("relatedNodes", 60)).expect("json"),
+            )]),
+            "",
+        ),
+        (
+            "60 levels of nested arrays in a node object",
+            signed_credential(&[(
+                "relatedNodes",
+                json!({"linkedTo": serde_json::from_str::<Value>(&nested_arrays(58)).expect("json")}),
+            )]),
+            "",
+        ),
+    ];
+    for (case, credential, detail) in cases {
+        let body = json!({ "verifiableCredential": credential }).to_string();
+        let response = send_raw(
+            addr,
+            "POST",
+            "/credentials/verify",
+            "application/json",
+            body.into_bytes(),
+            Framing::ContentLength,
+        )
+        .await;
+        assert_eq!(response.status, 400, "{case}: {}", response.text());
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/problem+json"),
+            "{case}"
+        );
+        let report: Value = serde_json::from_slice(&response.body).expect("report JSON");
+        assert_eq!(report["verified"], false, "{case}: {report}");
+        assert_ne!(report["outcome"], "genuine", "{case}: {report}");
+        assert_ne!(
+            report["outcome"], "issuer_not_recognised",
+            "{case}: {report}"
+        );
+        assert!(report["type"].is_string(), "{case}: {report}");
+        assert!(
+            report["detail"]
+                .as_str()
+                .is_some_and(|text| text.contains(detail)),
+            "{case}: {report}"
+        );
+        assert_still_serving(addr, case).await;
+    }
+}
