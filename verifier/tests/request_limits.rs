@@ -4,18 +4,16 @@
 //! sentence, within a bounded time, and the server must respond to the
 //! next request.
 
+#[path = "../../test-support/raw_http.rs"]
+mod raw_http;
+
 use credentials::{keys, proof};
 use issuer::{catalogue, config::Config, AppState};
+use raw_http::{assert_still_serving, framings, json_body, send_raw, Framing, RawResponse};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use verifier::{TrustEntry, VerifierState};
-
-/// How long a test waits for any one response. It is a guard against a
-/// server that never responds, not a measure of speed.
-const RESPONSE_GUARD: Duration = Duration::from_secs(60);
 
 fn repo_file(path: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
@@ -56,169 +54,16 @@ async fn start() -> (SocketAddr, tempfile::TempDir) {
     (addr, dir)
 }
 
-/// How a request's body is framed on the wire.
-#[derive(Clone, Copy, Debug)]
-enum Framing {
-    /// A true `Content-Length` and every byte of the body.
-    ContentLength,
-    /// `Transfer-Encoding: chunked`, in chunks of 64 KiB, so the server
-    /// learns the size only by reading.
-    Chunked,
-    /// A `Content-Length` for the whole body, but only its first KiB is
-    /// sent and the connection stays open, so the server must respond from
-    /// the header alone.
-    Overstated,
-}
-
-const FRAMINGS: [Framing; 3] = [
-    Framing::ContentLength,
-    Framing::Chunked,
-    Framing::Overstated,
-];
-
-struct RawResponse {
-    status: u16,
-    /// Header lines, names in lower case.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl RawResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(header, _)| header == name)
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Sends one HTTP/1.1 request on a new connection and reads the response.
-/// The body is written while the response is read, so a server that
-/// responds before reading the whole body is heard.
-async fn send_raw(
+/// Posts `body` with `content_type` as its `Content-Type`.
+async fn post(
     addr: SocketAddr,
-    method: &str,
     path: &str,
     content_type: &str,
     body: Vec<u8>,
     framing: Framing,
 ) -> RawResponse {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (mut reader, mut writer) = stream.into_split();
-    let framing_header = match framing {
-        Framing::ContentLength | Framing::Overstated => format!("Content-Length: {}", body.len()),
-        Framing::Chunked => "Transfer-Encoding: chunked".to_owned(),
-    };
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n{framing_header}\r\n\r\n"
-    );
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    let writing = tokio::spawn(async move {
-        // Write errors are expected once the server has responded and closed.
-        let mut first = head.into_bytes();
-        match framing {
-            Framing::ContentLength => {
-                first.extend_from_slice(&body);
-                let _ = writer.write_all(&first).await;
-            }
-            Framing::Chunked => {
-                let _ = writer.write_all(&first).await;
-                for chunk in body.chunks(64 * 1024) {
-                    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
-                    framed.extend_from_slice(chunk);
-                    framed.extend_from_slice(b"\r\n");
-                    if writer.write_all(&framed).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = writer.write_all(b"0\r\n\r\n").await;
-            }
-            Framing::Overstated => {
-                first.extend_from_slice(&body[..body.len().min(1024)]);
-                let _ = writer.write_all(&first).await;
-            }
-        }
-        // Keep the connection open until the response has been read.
-        let _ = finished.await;
-    });
-    let response = tokio::time::timeout(RESPONSE_GUARD, read_response(&mut reader))
-        .await
-        .unwrap_or_else(|_| {
-            panic!("no response to {method} {path} ({framing:?}) within {RESPONSE_GUARD:?}")
-        });
-    let _ = done.send(());
-    let _ = writing.await;
-    response
-}
-
-async fn read_response(reader: &mut tokio::net::tcp::OwnedReadHalf) -> RawResponse {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(position) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break position;
-        }
-        let read = reader.read(&mut chunk).await.expect("read response");
-        assert!(read > 0, "connection closed before a response: {buffer:?}");
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("status line");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(name, _)| name == "content-length")
-        .and_then(|(_, value)| value.parse().ok())
-        .expect("the response has a Content-Length");
-
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        let read = reader.read(&mut chunk).await.expect("read body");
-        assert!(read > 0, "connection closed in the middle of the body");
-        body.extend_from_slice(&chunk[..read]);
-    }
-    body.truncate(length);
-    RawResponse {
-        status,
-        headers,
-        body,
-    }
-}
-
-/// Checks that the server still responds, on a new connection.
-async fn assert_still_serving(addr: SocketAddr, after: &str) {
-    let response = send_raw(
-        addr,
-        "GET",
-        "/health",
-        "text/plain",
-        Vec::new(),
-        Framing::ContentLength,
-    )
-    .await;
-    assert_eq!(response.status, 200, "after {after}");
-    assert_eq!(response.text(), "ok", "after {after}");
-}
-
-/// Builds a JSON body of exactly `size` bytes: one long string in `field`.
-fn json_body(field: &str, size: usize) -> Vec<u8> {
-    let prefix = format!("{{\"{field}\":\"");
-    let suffix = "\"}";
-    let filler = size - prefix.len() - suffix.len();
-    format!("{prefix}{}{suffix}", "x".repeat(filler)).into_bytes()
+    let headers = [("Content-Type", content_type)];
+    send_raw(addr, "POST", path, &headers, body, framing).await
 }
 
 const BOUNDARY: &str = "limit-test-boundary";
@@ -345,11 +190,10 @@ fn assert_answer(case: &str, response: &RawResponse, status: u16, answer: &Answe
 async fn bodies_over_limit_get_413() {
     let (addr, _dir) = start().await;
     for case in limit_cases() {
-        for framing in FRAMINGS {
+        for framing in framings(64 * 1024) {
             let name = format!("{} ({framing:?})", case.path);
-            let response = send_raw(
+            let response = post(
                 addr,
-                "POST",
                 case.path,
                 &case.content_type,
                 case.body.clone(),
@@ -383,7 +227,7 @@ async fn form_fields_over_limit_get_413() {
     ];
     for (path, file_size, field, sentence) in cases {
         let body = multipart_body(field, file_size + multipart_overhead(field));
-        let response = send_raw(addr, "POST", path, &form, body, Framing::ContentLength).await;
+        let response = post(addr, path, &form, body, Framing::ContentLength).await;
         assert_answer(path, &response, 413, &Answer::Page(sentence));
         assert_still_serving(addr, path).await;
     }
@@ -429,9 +273,8 @@ async fn deep_json_gets_a_problem() {
         ),
     ];
     for (path, body) in cases {
-        let response = send_raw(
+        let response = post(
             addr,
-            "POST",
             path,
             "application/json",
             body.into_bytes(),
@@ -454,9 +297,8 @@ async fn deep_json_gets_a_problem() {
     let body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{document}\r\n--{BOUNDARY}--\r\n"
     );
-    let response = send_raw(
+    let response = post(
         addr,
-        "POST",
         "/check?lang=en",
         &format!("multipart/form-data; boundary={BOUNDARY}"),
         body.into_bytes(),
@@ -577,9 +419,8 @@ async fn costly_credentials_are_not_genuine() {
     ];
     for (case, credential, detail) in cases {
         let body = json!({ "verifiableCredential": credential }).to_string();
-        let response = send_raw(
+        let response = post(
             addr,
-            "POST",
             "/credentials/verify",
             "application/json",
             body.into_bytes(),

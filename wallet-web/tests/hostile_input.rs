@@ -4,16 +4,17 @@
 //! TCP.
 
 mod common;
+#[path = "../../test-support/raw_http.rs"]
+mod raw_http;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::*;
 use credentials::i18n::{escape_html, is_hidden_control};
 use http_body_util::BodyExt;
+use raw_http::{assert_still_serving, framings, send_raw};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
 /// Text placed in a module's title, description and criteria, in every
@@ -273,10 +274,6 @@ async fn dangerous_evidence_is_rejected() {
     }
 }
 
-/// How long a test waits for any one response. It is a guard against a
-/// server that never responds, not a measure of speed.
-const RESPONSE_GUARD: Duration = Duration::from_secs(60);
-
 /// Serves the wallet on a loopback port, with the peer addresses that the
 /// sign-in limit counts.
 async fn serve(wallet: &TestWallet) -> SocketAddr {
@@ -294,110 +291,7 @@ async fn serve(wallet: &TestWallet) -> SocketAddr {
     addr
 }
 
-/// How a request's body is framed on the wire.
-#[derive(Clone, Copy, Debug)]
-enum Framing {
-    /// A true `Content-Length` and every byte of the body.
-    ContentLength,
-    /// `Transfer-Encoding: chunked`, in chunks of 4 KiB.
-    Chunked,
-    /// A `Content-Length` for the whole body, but only its first KiB is
-    /// sent and the connection stays open, so the server must respond from
-    /// the header alone.
-    Overstated,
-}
-
-/// Sends one HTTP/1.1 request on a new connection and returns the status
-/// and body of the response. The body is written while the response is
-/// read, so a server that responds before reading the whole body is heard.
-async fn send_raw(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Vec<u8>,
-    framing: Framing,
-) -> (u16, String) {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let (mut reader, mut writer) = stream.into_split();
-    let framing_header = match framing {
-        Framing::ContentLength | Framing::Overstated => format!("Content-Length: {}", body.len()),
-        Framing::Chunked => "Transfer-Encoding: chunked".to_owned(),
-    };
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n{framing_header}\r\n\r\n"
-    );
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    let writing = tokio::spawn(async move {
-        // Write errors are expected once the server has responded and closed.
-        let mut first = head.into_bytes();
-        match framing {
-            Framing::ContentLength => {
-                first.extend_from_slice(&body);
-                let _ = writer.write_all(&first).await;
-            }
-            Framing::Chunked => {
-                let _ = writer.write_all(&first).await;
-                for chunk in body.chunks(4 * 1024) {
-                    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
-                    framed.extend_from_slice(chunk);
-                    framed.extend_from_slice(b"\r\n");
-                    if writer.write_all(&framed).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = writer.write_all(b"0\r\n\r\n").await;
-            }
-            Framing::Overstated => {
-                first.extend_from_slice(&body[..body.len().min(1024)]);
-                let _ = writer.write_all(&first).await;
-            }
-        }
-        let _ = finished.await;
-    });
-    let response = tokio::time::timeout(RESPONSE_GUARD, read_response(&mut reader))
-        .await
-        .unwrap_or_else(|_| {
-            panic!("no response to {method} {path} ({framing:?}) within {RESPONSE_GUARD:?}")
-        });
-    let _ = done.send(());
-    let _ = writing.await;
-    response
-}
-
-async fn read_response(reader: &mut tokio::net::tcp::OwnedReadHalf) -> (u16, String) {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(position) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break position;
-        }
-        let read = reader.read(&mut chunk).await.expect("read response");
-        assert!(read > 0, "connection closed before a response");
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let status: u16 = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .expect("status line");
-    let length: usize = head
-        .split("\r\n")
-        .filter_map(|line| line.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse().ok())
-        .expect("the response has a Content-Length");
-
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        let read = reader.read(&mut chunk).await.expect("read body");
-        assert!(read > 0, "connection closed in the middle of the body");
-        body.extend_from_slice(&chunk[..read]);
-    }
-    body.truncate(length);
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
+const FORM_HEADERS: [(&str, &str); 1] = [("Content-Type", "application/x-www-form-urlencoded")];
 
 /// Builds a form body of exactly `size` bytes: `field` and then filler.
 fn form_of_size(field: &str, size: usize) -> Vec<u8> {
@@ -429,14 +323,11 @@ async fn forms_over_limit_get_413() {
         (sharing.as_str(), "shared"),
     ];
     for (path, field) in cases {
-        for framing in [
-            Framing::ContentLength,
-            Framing::Chunked,
-            Framing::Overstated,
-        ] {
+        for framing in framings(4 * 1024) {
             let body = form_of_size(field, wallet_web::MAX_BODY_BYTES + 1);
-            let (status, page) = send_raw(addr, "POST", path, body, framing).await;
-            assert_eq!(status, 413, "{path} ({framing:?}): {page}");
+            let response = send_raw(addr, "POST", path, &FORM_HEADERS, body, framing).await;
+            let page = response.text();
+            assert_eq!(response.status, 413, "{path} ({framing:?}): {page}");
             assert!(page.starts_with("<!doctype html>"), "{path} ({framing:?})");
             assert_eq!(
                 alert_text(&page),
@@ -445,10 +336,7 @@ async fn forms_over_limit_get_413() {
             );
             assert_eq!(page.matches("role=\"alert\"").count(), 1, "{path}");
 
-            let (status, text) =
-                send_raw(addr, "GET", "/health", Vec::new(), Framing::ContentLength).await;
-            assert_eq!(status, 200, "after {path} ({framing:?})");
-            assert_eq!(text, "ok", "after {path} ({framing:?})");
+            assert_still_serving(addr, &format!("{path} ({framing:?})")).await;
         }
     }
 }
