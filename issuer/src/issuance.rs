@@ -228,8 +228,13 @@ struct Batch {
     status_entries: Vec<Vec<Param>>,
     states: Vec<Vec<Param>>,
     audit: Vec<Vec<Param>>,
-    compact_forms: Vec<Vec<Param>>,
+    /// The compact form of each credential, made on a blocking thread
+    /// while the transaction goes on.
+    compact_forms: Vec<(String, DateTime<Utc>, CompactSigning)>,
 }
+
+/// The signing of one compact form, running beside the transaction.
+type CompactSigning = tokio::task::JoinHandle<Result<String, credentials::compact::CompactError>>;
 
 impl Batch {
     /// A batch that reserves status list entries `credentials` at a time.
@@ -247,7 +252,7 @@ impl Batch {
 
     /// Gives back the unused status list entries and inserts the kept
     /// rows. Runs last in the transaction, before the commit.
-    async fn finish(&mut self, tx: &mut Transaction<'_, Db>) -> Result<(), sqlx::Error> {
+    async fn finish(&mut self, tx: &mut Transaction<'_, Db>) -> Result<(), IssueError> {
         self.reservations.release(tx).await?;
         db::insert_rows(
             tx,
@@ -264,17 +269,25 @@ impl Batch {
         )
         .await?;
         db::insert_rows(tx, "audit_log", &audit::COLUMNS, &self.audit).await?;
+        let mut compact_rows = Vec::with_capacity(self.compact_forms.len());
+        for (id, created_at, signing) in self.compact_forms.drain(..) {
+            let compact = signing.await.map_err(|error| {
+                credentials::compact::CompactError::Signing(format!(
+                    "the signing thread stopped: {error}"
+                ))
+            })??;
+            compact_rows.push(compact_row(&id, compact, created_at));
+        }
         db::insert_rows(
             tx,
             "credential_compact_forms",
             &COMPACT_COLUMNS,
-            &self.compact_forms,
+            &compact_rows,
         )
         .await?;
         self.status_entries.clear();
         self.states.clear();
         self.audit.clear();
-        self.compact_forms.clear();
         Ok(())
     }
 }
@@ -494,7 +507,9 @@ async fn record_in_transaction(
 /// Issues the credential of every path that contains `module_id` and whose
 /// modules the member has now all completed, unless it exists already.
 /// The path counts as finished on `completed_at`, the day of the
-/// completion that finished it.
+/// completion that finished it. Paths with a module the member holds no
+/// credential for are left out by the first query, so that most
+/// completions cost one query here.
 async fn issue_finished_paths(
     tx: &mut Transaction<'_, Db>,
     batch: &mut Batch,
@@ -510,6 +525,11 @@ async fn issue_finished_paths(
          WHERE pm.module_id = $1
            AND NOT EXISTS (SELECT 1 FROM credentials c
                            WHERE c.member_id = $2 AND c.kind = 'path' AND c.achievement_id = p.id)
+           AND NOT EXISTS (SELECT 1 FROM path_modules other
+                           WHERE other.path_id = p.id
+                             AND NOT EXISTS (SELECT 1 FROM credentials m
+                                             WHERE m.member_id = $2 AND m.kind = 'module'
+                                               AND m.achievement_id = other.module_id))
          ORDER BY p.id",
     )
     .bind(module_id)
@@ -613,7 +633,10 @@ async fn store_signed(
         .collect();
     let unsigned = model::open_badge(&input);
     let signed = Value::Object(sign(issuer.signer, &unsigned, now)?);
-    let compact = credentials::cose::sign(&signed, &issuer.signer.key)?;
+    let compact = {
+        let (signed, key) = (signed.clone(), issuer.signer.key.clone());
+        tokio::task::spawn_blocking(move || credentials::cose::sign(&signed, &key))
+    };
     let issued = IssuedCredential {
         id: input.id.urn().to_string(),
         kind: kind.to_owned(),
@@ -647,9 +670,7 @@ async fn store_signed(
         },
         now,
     ));
-    batch
-        .compact_forms
-        .push(compact_row(&issued.id, compact, now));
+    batch.compact_forms.push((issued.id.clone(), now, compact));
     tracing::info!(credential = %issued.id, kind, achievement = achievement_id, member = member_id, "issued credential");
     Ok(issued)
 }
