@@ -215,12 +215,12 @@ async fn record_valid_completion(
     Ok(outcome)
 }
 
-/// What one issuance transaction keeps until its commit: the status list
-/// entries it reserved, the members and modules it read (the transaction
-/// changes neither), and the rows it writes but
-/// never reads back (status entries, credential states, audit log
-/// entries, compact forms), which [`Batch::finish`] inserts with a few
-/// statements instead of one per row.
+/// The state one issuance transaction keeps until its commit: the status
+/// list entries it reserved, the members and modules it read (the
+/// transaction changes neither), and the rows it writes but never reads
+/// back (status entries, credential states, audit log entries, compact
+/// forms), which [`Batch::finish`] inserts with a few statements instead
+/// of one per row.
 struct Batch {
     reservations: status::Reservations,
     members: std::collections::HashMap<String, MemberRow>,
@@ -237,7 +237,8 @@ struct Batch {
 type CompactSigning = tokio::task::JoinHandle<Result<String, credentials::compact::CompactError>>;
 
 impl Batch {
-    /// A batch that reserves status list entries `credentials` at a time.
+    /// Starts a batch that reserves status list entries `credentials` at a
+    /// time.
     fn new(credentials: usize) -> Self {
         Self {
             reservations: status::Reservations::new(i64::try_from(credentials).unwrap_or(1)),
@@ -269,6 +270,7 @@ impl Batch {
         )
         .await?;
         db::insert_rows(tx, "audit_log", &audit::COLUMNS, &self.audit).await?;
+
         let mut compact_rows = Vec::with_capacity(self.compact_forms.len());
         for (id, created_at, signing) in self.compact_forms.drain(..) {
             let compact = signing.await.map_err(|error| {
@@ -507,8 +509,8 @@ async fn record_in_transaction(
 /// Issues the credential of every path that contains `module_id` and whose
 /// modules the member has now all completed, unless it exists already.
 /// The path counts as finished on `completed_at`, the day of the
-/// completion that finished it. Paths with a module the member holds no
-/// credential for are left out by the first query, so that most
+/// completion that finished it. The first query leaves out paths with a
+/// module for which the member has no credential, so that most
 /// completions cost one query here.
 async fn issue_finished_paths(
     tx: &mut Transaction<'_, Db>,
