@@ -4,15 +4,19 @@
 # generated members into a new data folder, and writes a CSV of ROWS
 # completions (default 100000). It imports the CSV twice and prints the
 # rows per second of each pass. The first pass signs and stores a
-# credential per row. The second pass finds every row already imported.
+# credential per row, 100 rows per transaction (BATCH_ROWS changes it).
+# The second pass finds every row already imported. A reference pass then
+# imports the first tenth of the rows into a second new database, one row
+# per transaction.
 #
 #   bash scripts/import-bench.sh [ROWS]
 #
 # It uses SQLite in the new data folder unless DATABASE_URL names a
-# PostgreSQL database, which must not exist yet. The issuer creates it,
-# and the script leaves it in place. The release build goes to
-# $CARGO_TARGET_DIR (default `target`), and BENCH_DIR chooses the data
-# folder (default: a new temporary folder).
+# PostgreSQL database, which must not exist yet, and neither may the
+# same name with `_reference` added, for the reference pass. The issuer
+# creates both, and the script leaves them in place. The release build
+# goes to $CARGO_TARGET_DIR (default `target`), and BENCH_DIR chooses the
+# data folder (default: a new temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,14 +81,17 @@ awk -v rows="$rows" -v date="$completed_on" -v list="${modules[*]}" 'BEGIN {
 "$bin/issuer" load-demo catalogue/demo.json
 "$bin/issuer" load-demo "$DATA_DIR/members.json"
 
-# Runs one import pass. The issuer's log and summary go to a file, so the
-# terminal shows only the summary line and the time.
+# Runs one import pass of the rows in file $2, $3 to a transaction. The
+# issuer's log and summary go to a file, so the terminal shows only the
+# summary line and the time.
 run_pass() {
-  local name=$1 output=$DATA_DIR/import-$1.log start end status=0
+  local name=$1 input=$2 batch=$3 output=$DATA_DIR/import-$1.log start end status=0
+  local rows
+  rows=$(($(wc -l <"$input") - 1))
   echo
-  echo "== $name pass"
+  echo "== $name pass, $batch rows per transaction"
   start=$(date +%s.%N)
-  time "$bin/issuer" import-completions "$csv" >"$output" 2>&1 || status=$?
+  time "$bin/issuer" import-completions --batch-rows "$batch" "$input" >"$output" 2>&1 || status=$?
   end=$(date +%s.%N)
   grep -E '^[0-9]+ rows in ' "$output" || true
   if [[ $status -ne 0 ]]; then
@@ -96,5 +103,23 @@ run_pass() {
 }
 
 TIMEFORMAT='real %3R s, user %3U s, sys %3S s'
-run_pass first
-run_pass second
+batch=${BATCH_ROWS:-100}
+run_pass first "$csv" "$batch"
+run_pass second "$csv" "$batch"
+
+# The reference: the first tenth of the rows, each in its own transaction,
+# into a new database with the same catalogue and members.
+reference_rows=$(((rows + 9) / 10))
+reference_csv=$DATA_DIR/reference.csv
+head -n $((reference_rows + 1)) "$csv" >"$reference_csv"
+export DATA_DIR=$DATA_DIR/reference
+mkdir -p "$DATA_DIR"
+if [[ -n ${DATABASE_URL:-} ]]; then
+  export DATABASE_URL=${DATABASE_URL}_reference
+fi
+{
+  "$bin/issuer" load-catalogue catalogue/catalogue.json
+  "$bin/issuer" load-demo catalogue/demo.json
+  "$bin/issuer" load-demo "$DATA_DIR/../members.json"
+} >/dev/null
+run_pass reference "$reference_csv" 1
