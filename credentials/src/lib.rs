@@ -11,6 +11,7 @@ pub mod expand;
 pub mod i18n;
 pub mod json;
 pub mod keys;
+pub mod limits;
 pub mod model;
 pub mod problem;
 pub mod proof;

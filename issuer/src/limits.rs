@@ -6,20 +6,13 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use credentials::limits::{Refusal, RequestBounds};
 use credentials::problem::ApiProblem;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 
-/// Maximum number of requests handled at once. More wait for a slot.
-pub const MAX_CONCURRENT: usize = 64;
-
-/// Maximum wait for a slot before a request gets 503.
-pub const SLOT_WAIT: Duration = Duration::from_secs(5);
-
-/// Maximum duration of a request before it is stopped with 503.
-pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+pub use credentials::limits::{MAX_CONCURRENT, REQUEST_DEADLINE, SLOT_WAIT};
 
 /// Default number of issuance requests (`POST /completions` and
 /// `POST /credentials/issue`) one caller may send per minute.
@@ -27,9 +20,7 @@ pub const DEFAULT_ISSUANCE_PER_MINUTE: u32 = 6_000;
 
 /// Shared state of the limits.
 pub struct Limits {
-    slots: Semaphore,
-    slot_wait: Duration,
-    deadline: Duration,
+    bounds: RequestBounds,
     issuance: RateLimiter,
 }
 
@@ -53,9 +44,7 @@ impl Limits {
         issuance_per_minute: u32,
     ) -> Self {
         Self {
-            slots: Semaphore::new(concurrent),
-            slot_wait,
-            deadline,
+            bounds: RequestBounds::new(concurrent, slot_wait, deadline),
             issuance: RateLimiter::new(issuance_per_minute, Duration::from_secs(60)),
         }
     }
@@ -127,25 +116,24 @@ pub async fn bound_requests(
     request: Request,
     next: Next,
 ) -> Response {
-    let Ok(Ok(_permit)) = tokio::time::timeout(limits.slot_wait, limits.slots.acquire()).await
-    else {
-        tracing::warn!("every request slot stayed busy; request turned away");
-        return ApiProblem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the issuer is busy; try again in a few seconds",
-        )
-        .into_response();
-    };
-    match tokio::time::timeout(limits.deadline, next.run(request)).await {
+    match limits.bounds.run(next.run(request)).await {
         Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(deadline = ?limits.deadline, "request stopped at its deadline");
+        Err(Refusal::Busy) => {
+            tracing::warn!("every request slot stayed busy; request turned away");
+            ApiProblem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the issuer is busy; try again in a few seconds",
+            )
+            .into_response()
+        }
+        Err(Refusal::Deadline(deadline)) => {
+            tracing::warn!(?deadline, "request stopped at its deadline");
             ApiProblem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "the request took longer than {} seconds and was stopped; \
                      send it again",
-                    limits.deadline.as_secs_f64()
+                    deadline.as_secs_f64()
                 ),
             )
             .into_response()
@@ -160,7 +148,7 @@ mod tests {
     use axum::routing::get;
     use tower::ServiceExt;
 
-    /// A router behind [`bound_requests`] whose `/wait` holds its slot
+    /// A router behind [`bound_requests`] whose `/wait` keeps its slot
     /// until `release` is notified, and whose `/slow` takes a second.
     fn bounded(limits: Arc<Limits>, release: Arc<tokio::sync::Notify>) -> axum::Router {
         axum::Router::new()

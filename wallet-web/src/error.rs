@@ -14,6 +14,8 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use credentials::limits::{Refusal, RequestBounds};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WalletError {
@@ -25,6 +27,10 @@ pub enum WalletError {
     InvalidForm,
     #[error("the request body is larger than {} bytes", crate::MAX_BODY_BYTES)]
     TooLarge,
+    #[error("every request slot stayed busy")]
+    Busy,
+    #[error("the request took longer than its deadline")]
+    TimedOut,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -43,6 +49,8 @@ impl IntoResponse for WalletError {
             WalletError::NotFound => (StatusCode::NOT_FOUND, "page.not_found"),
             WalletError::InvalidForm => (StatusCode::BAD_REQUEST, "page.bad_request"),
             WalletError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "page.too_large"),
+            WalletError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "page.busy"),
+            WalletError::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "page.timeout"),
             WalletError::Database(_) | WalletError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "page.internal_error")
@@ -76,6 +84,27 @@ pub async fn reject_declared_oversize(request: Request, next: Next) -> Response 
         return WalletError::TooLarge.into_response();
     }
     next.run(request).await
+}
+
+/// Middleware that runs each request within the wallet's
+/// [`RequestBounds`]. A request that finds every slot busy, or outlives
+/// the deadline, gets a page that tells the visitor to try again.
+pub async fn bound_requests(
+    State(bounds): State<Arc<RequestBounds>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match bounds.run(next.run(request)).await {
+        Ok(response) => response,
+        Err(Refusal::Busy) => {
+            tracing::warn!("every request slot stayed busy; request turned away");
+            WalletError::Busy.into_response()
+        }
+        Err(Refusal::Deadline(deadline)) => {
+            tracing::warn!(?deadline, "request stopped at its deadline");
+            WalletError::TimedOut.into_response()
+        }
+    }
 }
 
 /// Middleware that gives every error response a page: those of

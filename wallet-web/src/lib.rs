@@ -33,6 +33,7 @@ use axum::routing::{get, post};
 use axum::{middleware, Router};
 use config::Config;
 use credentials::i18n::{Translations, LANGUAGES};
+use credentials::limits::RequestBounds;
 use issuer::db::Pool;
 use plain_text::PlainTexts;
 use sender::{OutboxSender, Sender};
@@ -56,6 +57,8 @@ pub struct WalletState {
     pub plain_texts: Arc<PlainTexts>,
     /// Fonts of the printable certificate.
     pub fonts: Arc<typeset::Fonts>,
+    /// Requests handled at once and the deadline of each.
+    pub bounds: Arc<RequestBounds>,
 }
 
 impl WalletState {
@@ -86,6 +89,7 @@ impl WalletState {
             texts: Arc::new(translations()?),
             plain_texts: Arc::new(PlainTexts::load()?),
             fonts: Arc::new(typeset::Fonts::load()?),
+            bounds: Arc::new(RequestBounds::default()),
         })
     }
 }
@@ -126,6 +130,10 @@ pub fn router(state: WalletState) -> Router {
         .fallback(|| async { error::WalletError::NotFound })
         .layer(middleware::from_fn(error::reject_declared_oversize))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.bounds.clone(),
+            error::bound_requests,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             error::render_error_pages,

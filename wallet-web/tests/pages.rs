@@ -2,7 +2,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{TestWallet, FATIMA, FATIMA_EMAIL};
+use common::{form_body, TestWallet, FATIMA, FATIMA_EMAIL};
 use std::collections::BTreeSet;
 
 #[tokio::test]
@@ -238,4 +238,53 @@ async fn page_texts_come_from_translations() {
             "{language}: no untranslated key on the page"
         );
     }
+}
+
+#[tokio::test]
+async fn bounds_refusal_shows_translated_page() {
+    use credentials::limits::RequestBounds;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    // No free slot: every request waits 20 ms and is turned away. A zero
+    // deadline stops every request that waits on anything.
+    let cases: [(RequestBounds, &str); 2] = [
+        (
+            RequestBounds::new(0, Duration::from_millis(20), Duration::from_secs(30)),
+            "page.busy",
+        ),
+        (
+            RequestBounds::new(4, Duration::from_secs(5), Duration::ZERO),
+            "page.timeout",
+        ),
+    ];
+    let wallet = TestWallet::start().await;
+    for (bounds, key) in cases {
+        let mut state = wallet.state.clone();
+        state.bounds = Arc::new(bounds);
+        let router = wallet_web::router(state);
+        for language in ["ar", "fr", "zgh", "en"] {
+            let request = Request::post("/sign-in")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT_LANGUAGE, language)
+                .body(Body::from(form_body(&[("identifier", FATIMA_EMAIL)])))
+                .expect("request");
+            let response = tower::ServiceExt::oneshot(router.clone(), request)
+                .await
+                .expect("response");
+            assert_eq!(
+                response.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{key} {language}"
+            );
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            let page = String::from_utf8_lossy(&body);
+            let sentence = wallet.state.texts.text(language, key, &[]);
+            assert!(page.contains(sentence.as_str()), "{key} {language}: {page}");
+        }
+    }
+    // The outbox got no code: no request ran.
+    assert!(wallet.outbox().is_empty());
 }
