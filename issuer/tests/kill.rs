@@ -136,6 +136,24 @@ async fn snapshot(dir: &Path) -> Snapshot {
     snapshot
 }
 
+/// Waits until the database of `state` holds 40 credentials, calling
+/// `check` between reads, and fails after two minutes.
+async fn wait_for_credentials(state: &AppState, mut check: impl FnMut()) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
+            .fetch_one(&state.db)
+            .await
+            .expect("count");
+        if stored >= 40 {
+            return;
+        }
+        check();
+        assert!(Instant::now() < deadline, "nothing stored in time");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn import(dir: &Path, export: &Path) -> std::process::Output {
     issuer_command(dir)
         .arg("import-completions")
@@ -174,25 +192,13 @@ async fn killed_import_resumes_without_duplicates() {
         .stderr(Stdio::null())
         .spawn()
         .expect("start import");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
-            .fetch_one(&state.db)
-            .await
-            .expect("count");
-        if stored >= 40 {
-            break;
-        }
+    wait_for_credentials(&state, || {
         assert!(
             child.try_wait().expect("status").is_none(),
             "the import ended before it was killed"
         );
-        assert!(
-            Instant::now() < deadline,
-            "the import stored nothing in time"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    })
+    .await;
     child.kill().expect("kill");
     child.wait().expect("wait");
     state.db.close().await;
@@ -279,21 +285,7 @@ async fn killed_server_loses_no_acknowledged_completion() {
         let state = AppState::open(Config::for_tests(dir.path().to_path_buf()))
             .await
             .expect("issuer state");
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM credentials")
-                .fetch_one(&state.db)
-                .await
-                .expect("count");
-            if stored >= 40 {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{signal}: nothing stored in time"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        wait_for_credentials(&state, || {}).await;
         let pid = server.0.id().to_string();
         let killed = std::process::Command::new("kill")
             .args([format!("-{signal}").as_str(), pid.as_str()])
