@@ -60,10 +60,9 @@ pub async fn connect(url: &str) -> anyhow::Result<Pool> {
                         // while the issuer writes; the busy timeout makes a
                         // second writer wait instead of failing at once. A
                         // page cache of up to 32 MiB per connection (2 MiB
-                        // by default) holds the pages a batch of issuance
-                        // changes, which would otherwise be written out
-                        // before the commit, and temporary data stays in
-                        // memory.
+                        // by default) keeps the pages that a batch of
+                        // issuance changes in memory until the commit.
+                        // Temporary data stays in memory too.
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
                             "PRAGMA synchronous = NORMAL",

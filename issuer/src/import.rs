@@ -3,9 +3,9 @@
 //! The export is a CSV file with the header
 //! `member_id,module_id,completed_on,score,evidence_url` (the last two may
 //! be empty). Each row is recorded like a `POST /completions` request, and
-//! rows are committed in batches, so the import can be stopped at any
-//! moment and run again: rows stored before the stop are recognised as
-//! already imported and are neither signed nor stored twice. A bad row is reported with its
+//! rows are committed in batches. The import can be stopped at any moment
+//! and run again: rows stored before the stop are recognised as already
+//! imported and are neither signed nor stored twice. A bad row is reported with its
 //! line number, field and reason, and the import goes on with the others.
 
 use crate::db::{self, Pool};

@@ -215,12 +215,12 @@ async fn record_valid_completion(
     Ok(outcome)
 }
 
-/// The state one issuance transaction keeps until its commit: the status
-/// list entries it reserved, the members and modules it read (the
-/// transaction changes neither), and the rows it writes but never reads
-/// back (status entries, credential states, audit log entries, compact
-/// forms), which [`Batch::finish`] inserts with a few statements instead
-/// of one per row.
+/// The state one issuance transaction keeps until its commit. It contains
+/// the status list entries the transaction reserved and the members and
+/// modules it read, which the transaction does not change. It also keeps
+/// the rows the transaction writes but never reads back (status entries,
+/// credential states, audit log entries, compact forms), which
+/// [`Batch::finish`] inserts with a few statements instead of one per row.
 struct Batch {
     reservations: status::Reservations,
     members: std::collections::HashMap<String, MemberRow>,

@@ -148,7 +148,7 @@ mod tests {
     use axum::routing::get;
     use tower::ServiceExt;
 
-    /// A router behind [`bound_requests`] whose `/wait` keeps its slot
+    /// Builds a router behind [`bound_requests`] whose `/wait` keeps its slot
     /// until `release` is notified, and whose `/slow` takes a second.
     fn bounded(limits: Arc<Limits>, release: Arc<tokio::sync::Notify>) -> axum::Router {
         axum::Router::new()

@@ -5,13 +5,12 @@
 //!
 //! Every credential gets one entry in a `revocation` list and one in a
 //! `suspension` list. A list has [`LIST_SIZE`] entries, and a new list is
-//! opened when the current one is full. Indexes are never reused: each
-//! list hands out entries in the order of a counter, which the issuance
-//! transaction advances with an update that checks the value it read
-//! (entries reserved but not handed out are given back before the
-//! commit), and the primary key of `status_entries` rejects a second
-//! entry at one index, so several issuer processes can share one
-//! database.
+//! opened when the current one is full. Indexes are never reused, so
+//! several issuer processes can share one database. Each list hands out
+//! entries in the order of a counter, which the issuance transaction
+//! advances with an update that checks the value it read. Entries
+//! reserved but not handed out are given back before the commit. The
+//! primary key of `status_entries` rejects a second entry at one index.
 //!
 //! The index given for the n-th entry of a list is a keyed permutation of
 //! n (a Feistel network with a random key per list), so that a verifier
@@ -275,9 +274,9 @@ async fn reserve(
     list_size: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Reserved> {
-    // Each pass either reserves entries or opens a list; another writer
+    // Each pass either reserves entries or opens a list. Another writer
     // can move the counter or fill the list between the two statements,
-    // hence the bounded retry.
+    // so the loop runs a bounded number of times.
     for _ in 0..4 {
         let open: Option<(String, String, i64, i64)> = sqlx::query_as(
             "SELECT id, permutation_key, size, next_index FROM status_lists
@@ -292,7 +291,7 @@ async fn reserve(
             continue;
         };
         let end = next.saturating_add(chunk).min(size);
-        let taken = sqlx::query(
+        let reserved = sqlx::query(
             "UPDATE status_lists SET next_index = $1 WHERE id = $2 AND next_index = $3",
         )
         .bind(end)
@@ -300,7 +299,7 @@ async fn reserve(
         .bind(next)
         .execute(&mut **tx)
         .await?;
-        if taken.rows_affected() == 1 {
+        if reserved.rows_affected() == 1 {
             let key = hex::decode(&key).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
             return Ok(Reserved {
                 purpose,

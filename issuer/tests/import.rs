@@ -124,8 +124,9 @@ async fn statistics_refresh_analyzes_postgres() {
     }
 }
 
-/// What an import leaves in the database, for comparing runs. Also
-/// checks that no status list index was consumed without a credential.
+/// Counts the credentials an import leaves, by kind and achievement, for
+/// comparing runs. Also checks that no status list index was consumed
+/// without a credential.
 async fn stored(app: &TestApp) -> Vec<(String, String, i64)> {
     let leaked: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM status_lists l

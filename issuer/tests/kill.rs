@@ -24,7 +24,7 @@ fn write_export(path: &Path) -> usize {
     rows.len()
 }
 
-/// The rows of [`write_export`]: member, module and day.
+/// Lists the rows of [`write_export`]: member, module and day.
 fn export_rows() -> Vec<(String, String, String)> {
     let catalogue: serde_json::Value = serde_json::from_slice(
         &std::fs::read(common::repo_file("catalogue/catalogue.json")).expect("catalogue"),
@@ -136,7 +136,7 @@ async fn snapshot(dir: &Path) -> Snapshot {
     snapshot
 }
 
-/// Waits until the database of `state` holds 40 credentials, calling
+/// Waits until the database of `state` contains 40 credentials, calling
 /// `check` between reads, and fails after two minutes.
 async fn wait_for_credentials(state: &AppState, mut check: impl FnMut()) {
     let deadline = Instant::now() + Duration::from_secs(120);

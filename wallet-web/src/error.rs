@@ -88,7 +88,7 @@ pub async fn reject_declared_oversize(request: Request, next: Next) -> Response 
 
 /// Middleware that runs each request within the wallet's
 /// [`RequestBounds`]. A request that finds every slot busy, or outlives
-/// the deadline, gets a page that tells the visitor to try again.
+/// the deadline, gets a 503 page with a sentence to try again.
 pub async fn bound_requests(
     State(bounds): State<Arc<RequestBounds>>,
     request: Request,
