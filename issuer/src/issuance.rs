@@ -186,33 +186,13 @@ pub async fn record_completion(
     report: &CompletionReport,
     now: DateTime<Utc>,
 ) -> Result<CompletionOutcome, IssueError> {
-    let completion = validate(report, now)?;
-    let mut attempt = 1;
-    loop {
-        match record_valid_completion(pool, issuer, &completion, now).await {
-            Err(IssueError::Database(error)) if attempt < ATTEMPTS && db::is_retryable(&error) => {
-                tracing::info!(%error, attempt, member = %completion.member_id, module = %completion.module_id,
-                    "completion lost a race with another writer; running it again");
-                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt as u64)).await;
-                attempt += 1;
-            }
-            result => return result,
-        }
+    // An invalid report is rejected before a transaction begins.
+    validate(report, now)?;
+    let results = record_completions(pool, issuer, std::slice::from_ref(report), now).await?;
+    match results.into_iter().next() {
+        Some(result) => result,
+        None => Err(invalid("row", "the completion was not recorded")),
     }
-}
-
-async fn record_valid_completion(
-    pool: &Pool,
-    issuer: &IssuerContext<'_>,
-    completion: &ValidCompletion,
-    now: DateTime<Utc>,
-) -> Result<CompletionOutcome, IssueError> {
-    let mut tx = pool.begin().await?;
-    let mut batch = Batch::new(1);
-    let outcome = record_in_transaction(&mut tx, &mut batch, issuer, completion, now).await?;
-    batch.finish(&mut tx).await?;
-    tx.commit().await?;
-    Ok(outcome)
 }
 
 /// The state one issuance transaction keeps until its commit. It contains
