@@ -1,6 +1,6 @@
 //! Bounds on the requests a server handles at once and on how long each
 //! may take. The issuer and the wallet run every request through
-//! [`RequestBounds::run`] and turn a [`Refusal`] into their own error
+//! [`RequestBounds::run`] and turn a [`Rejection`] into their own error
 //! response: problem details for the issuer's API, a page for the wallet.
 
 use std::future::Future;
@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 /// Requests handled at once by default. More wait for a slot.
 pub const MAX_CONCURRENT: usize = 64;
 
-/// Default wait for a slot before a request is refused.
+/// Default wait for a slot before a request is rejected.
 pub const SLOT_WAIT: Duration = Duration::from_secs(5);
 
 /// Default time a request may take before it is stopped.
@@ -18,7 +18,7 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The reason a request was not run to its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub enum Rejection {
     /// Every slot stayed busy for the whole wait; the request never ran.
     Busy,
     /// The request ran past this deadline and was stopped. Its future was
@@ -52,14 +52,14 @@ impl RequestBounds {
 
     /// Runs `work` once a slot is free, within the deadline. The slot is
     /// freed when `work` ends or is stopped.
-    pub async fn run<F: Future>(&self, work: F) -> Result<F::Output, Refusal> {
+    pub async fn run<F: Future>(&self, work: F) -> Result<F::Output, Rejection> {
         let Ok(Ok(_permit)) = tokio::time::timeout(self.slot_wait, self.slots.acquire()).await
         else {
-            return Err(Refusal::Busy);
+            return Err(Rejection::Busy);
         };
         tokio::time::timeout(self.deadline, work)
             .await
-            .map_err(|_| Refusal::Deadline(self.deadline))
+            .map_err(|_| Rejection::Deadline(self.deadline))
     }
 }
 
@@ -70,7 +70,7 @@ mod tests {
     use tokio::sync::Notify;
 
     #[tokio::test]
-    async fn busy_slots_and_deadline_refuse() {
+    async fn busy_slots_and_deadline_reject() {
         let bounds = Arc::new(RequestBounds::new(
             2,
             Duration::from_millis(50),
@@ -87,10 +87,10 @@ mod tests {
 
         // Both slots are held: a third request waits 50 ms and never runs.
         let ran = std::sync::atomic::AtomicBool::new(false);
-        let refused = bounds
+        let rejected = bounds
             .run(async { ran.store(true, std::sync::atomic::Ordering::SeqCst) })
             .await;
-        assert_eq!(refused, Err(Refusal::Busy));
+        assert_eq!(rejected, Err(Rejection::Busy));
         assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
 
         release.notify_waiters();
@@ -102,7 +102,7 @@ mod tests {
 
         // Work that outlives the deadline is stopped, and frees its slot.
         let slow = bounds.run(tokio::time::sleep(Duration::from_secs(5))).await;
-        assert_eq!(slow, Err(Refusal::Deadline(Duration::from_millis(300))));
+        assert_eq!(slow, Err(Rejection::Deadline(Duration::from_millis(300))));
         let both = tokio::join!(bounds.run(async { 1 }), bounds.run(async { 2 }));
         assert_eq!(both, (Ok(1), Ok(2)));
     }

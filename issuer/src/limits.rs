@@ -6,7 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use credentials::limits::{Refusal, RequestBounds};
+use credentials::limits::{Rejection, RequestBounds};
 use credentials::problem::ApiProblem;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -118,7 +118,7 @@ pub async fn bound_requests(
 ) -> Response {
     match limits.bounds.run(next.run(request)).await {
         Ok(response) => response,
-        Err(Refusal::Busy) => {
+        Err(Rejection::Busy) => {
             tracing::warn!("every request slot stayed busy; request turned away");
             ApiProblem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -126,7 +126,7 @@ pub async fn bound_requests(
             )
             .into_response()
         }
-        Err(Refusal::Deadline(deadline)) => {
+        Err(Rejection::Deadline(deadline)) => {
             tracing::warn!(?deadline, "request stopped at its deadline");
             ApiProblem::new(
                 StatusCode::SERVICE_UNAVAILABLE,

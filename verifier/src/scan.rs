@@ -119,8 +119,8 @@ pub fn decode_photo(bytes: &[u8]) -> Result<String, PhotoError> {
         image
     };
     // NOTE: in one test run rqrr 0.9 failed with a data error on a clean
-    // issuer QR code that it may read at another size; photos are tried at
-    // one size only.
+    // issuer QR code. Photos are tried at one size only, so such a code
+    // may not be read here.
     let mut prepared = rqrr::PreparedImage::prepare(image.to_luma8());
     // rqrr 0.9 panics on some images (for example a QR code drawn one pixel
     // per module fails the assertion `scan >= 1` in its grid measurement),

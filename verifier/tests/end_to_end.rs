@@ -620,8 +620,8 @@ async fn stored_compact(world: &World, id: &str) -> String {
 
 /// Decodes the one QR code in `png`, drawn at one, two, then three times
 /// its size until one decodes. In one test run rqrr 0.9 reported a data
-/// error (`DataEcc`) on a clean code from the issuer at its own size; the
-/// image was not kept. The panic lists the error at each size.
+/// error (`DataEcc`) on a clean code from the issuer at its own size, and
+/// the image was not kept. The panic lists the error at each size.
 fn decode_qr(png: &[u8]) -> String {
     let image = image::load_from_memory(png).expect("png").to_luma8();
     let mut errors = Vec::new();

@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use credentials::limits::{Refusal, RequestBounds};
+use credentials::limits::{Rejection, RequestBounds};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -96,11 +96,11 @@ pub async fn bound_requests(
 ) -> Response {
     match bounds.run(next.run(request)).await {
         Ok(response) => response,
-        Err(Refusal::Busy) => {
+        Err(Rejection::Busy) => {
             tracing::warn!("every request slot stayed busy; request turned away");
             WalletError::Busy.into_response()
         }
-        Err(Refusal::Deadline(deadline)) => {
+        Err(Rejection::Deadline(deadline)) => {
             tracing::warn!(?deadline, "request stopped at its deadline");
             WalletError::TimedOut.into_response()
         }
