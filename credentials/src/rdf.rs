@@ -13,7 +13,9 @@ use crate::contexts::PinnedLoader;
 use serde_json::{Map, Value};
 use ssi::json_ld::iref::IriBuf;
 use ssi::json_ld::json_ld::context_processing::{Options as ProcessingOptions, Process};
-use ssi::json_ld::json_ld::expansion::{Expand, Options as ExpansionOptions};
+use ssi::json_ld::json_ld::expansion::{
+    Error as ExpansionError, Expand, Options as ExpansionOptions, Policy,
+};
 use ssi::json_ld::json_ld::syntax::{context::Context as LocalContext, Parse, TryFromJson};
 use ssi::json_ld::json_ld::BlankIdBuf;
 use ssi::json_ld::syntax::IntoJsonWithContext;
@@ -39,6 +41,8 @@ pub const MAX_QUADS: usize = 20_000;
 pub enum RdfError {
     #[error("JSON-LD expansion failed: {0}")]
     Expansion(String),
+    #[error("no context defines the property {0}")]
+    UndefinedProperty(String),
     #[error("document has more than {MAX_BLANK_NODES} blank nodes; canonicalization refused")]
     TooManyBlankNodes,
     #[error("document has more than {MAX_QUADS} statements; canonicalization refused")]
@@ -70,11 +74,108 @@ pub fn expand(document: &Value) -> Result<Value, RdfError> {
 /// The expansion runs on a thread of its own with an
 /// [`EXPANSION_STACK_BYTES`] stack, because it recurses deeply.
 pub fn expand_reference(document: &Value) -> Result<Value, RdfError> {
+    expand_on_thread(document, Policy::default())
+}
+
+/// Returns the first property of `document` that expansion with the
+/// `json-ld` crate drops because no context defines it and no `@vocab`
+/// applies, or `None` when there is none. This is the `terms` check for
+/// the documents that [`crate::expand::dropped_properties`] leaves to the
+/// crate, such as those with inline contexts.
+pub fn undefined_property(document: &Value) -> Result<Option<String>, RdfError> {
+    // The crate drops terms mapped to null and keys of the form of a
+    // keyword without an error, whatever the policy.
+    if let Some(name) = null_or_reserved_key(document) {
+        return Ok(Some(name));
+    }
+    let strict = Policy {
+        allow_undefined: false,
+        ..Policy::default()
+    };
+    match expand_on_thread(document, strict) {
+        Ok(_) => Ok(None),
+        Err(RdfError::UndefinedProperty(name)) => Ok(Some(name)),
+        Err(error) => Err(error),
+    }
+}
+
+/// JSON-LD 1.1 keywords. Other keys of the form `@` and letters are
+/// reserved, and expansion ignores them.
+const KEYWORDS: [&str; 23] = [
+    "@base",
+    "@container",
+    "@context",
+    "@direction",
+    "@graph",
+    "@id",
+    "@import",
+    "@included",
+    "@index",
+    "@json",
+    "@language",
+    "@list",
+    "@nest",
+    "@none",
+    "@prefix",
+    "@propagate",
+    "@protected",
+    "@reverse",
+    "@set",
+    "@type",
+    "@value",
+    "@version",
+    "@vocab",
+];
+
+/// Finds, anywhere in `value`, a key of the form of a keyword that is not
+/// one, or a term that an embedded context maps to null.
+fn null_or_reserved_key(value: &Value) -> Option<String> {
+    match value {
+        Value::Array(items) => items.iter().find_map(null_or_reserved_key),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key == "@context" {
+                return null_term(item);
+            }
+            let reserved = key.len() > 1
+                && key.starts_with('@')
+                && key[1..].bytes().all(|b| b.is_ascii_alphabetic())
+                && !KEYWORDS.contains(&key.as_str());
+            if reserved {
+                return Some(key.clone());
+            }
+            null_or_reserved_key(item)
+        }),
+        _ => None,
+    }
+}
+
+/// Finds a term that `context`, or a context scoped inside it, maps to null.
+fn null_term(context: &Value) -> Option<String> {
+    match context {
+        Value::Array(items) => items.iter().find_map(null_term),
+        Value::Object(map) => map.iter().find_map(|(term, definition)| {
+            if term.starts_with('@') {
+                return None;
+            }
+            match definition {
+                Value::Null => Some(term.clone()),
+                Value::Object(fields) if fields.get("@id") == Some(&Value::Null) => {
+                    Some(term.clone())
+                }
+                Value::Object(fields) => fields.get("@context").and_then(null_term),
+                _ => None,
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn expand_on_thread(document: &Value, policy: Policy) -> Result<Value, RdfError> {
     std::thread::scope(|scope| {
         let expansion = std::thread::Builder::new()
             .name("json-ld-expansion".to_owned())
             .stack_size(EXPANSION_STACK_BYTES)
-            .spawn_scoped(scope, || expand_document(document))
+            .spawn_scoped(scope, || expand_document(document, policy))
             .map_err(|error| {
                 RdfError::Expansion(format!("the expansion thread could not start: {error}"))
             })?;
@@ -99,7 +200,7 @@ pub fn expand_reference(document: &Value) -> Result<Value, RdfError> {
 /// never allocated.
 pub const EXPANSION_STACK_BYTES: usize = 64 * 1024 * 1024;
 
-fn expand_document(document: &Value) -> Result<Value, RdfError> {
+fn expand_document(document: &Value, policy: Policy) -> Result<Value, RdfError> {
     let mut body = document.clone();
     let context = match &mut body {
         Value::Object(map) => map.remove("@context"),
@@ -117,11 +218,19 @@ fn expand_document(document: &Value) -> Result<Value, RdfError> {
         (*active).clone(),
         None,
         &PinnedLoader,
-        ExpansionOptions::default(),
+        ExpansionOptions {
+            policy,
+            ..ExpansionOptions::default()
+        },
         (),
     ))
     .ok_or_else(|| RdfError::Expansion("expansion did not complete".to_owned()))?
-    .map_err(|e| RdfError::Expansion(e.to_string()))?;
+    .map_err(|error| match error {
+        ExpansionError::KeyExpansionFailed(name) if !policy.allow_undefined => {
+            RdfError::UndefinedProperty(name)
+        }
+        other => RdfError::Expansion(other.to_string()),
+    })?;
     let items: Vec<String> = expanded
         .into_iter()
         .map(|object| object.into_json_with(&()).to_string())

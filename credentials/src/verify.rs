@@ -965,11 +965,18 @@ const PENDING_CHECK: &str = "credentialStatus.pending";
 
 /// Fails the `terms` check when expansion would drop properties that no
 /// context defines, because the signature does not cover their values.
+/// Documents that [`crate::expand`] leaves to the `json-ld` crate, such as
+/// those with inline contexts, are checked by that crate, which names the
+/// first such property only.
 fn check_terms(document: &Map<String, Value>, run: &mut Run) {
-    // NOTE: documents with inline contexts or JSON-LD features that
-    // `crate::expand` leaves to the json-ld crate are not checked here.
-    let Ok(dropped) = crate::expand::dropped_properties(&Value::Object(document.clone())) else {
-        return;
+    let whole = Value::Object(document.clone());
+    let dropped = match crate::expand::dropped_properties(&whole) {
+        Ok(dropped) => dropped,
+        Err(_) => match crate::rdf::undefined_property(&whole) {
+            Ok(first) => first.into_iter().collect(),
+            // The document does not expand at all, and the proof check reports it.
+            Err(_) => return,
+        },
     };
     if dropped.is_empty() {
         run.pass("terms");

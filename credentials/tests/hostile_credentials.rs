@@ -271,7 +271,79 @@ fn cases() -> Vec<Case> {
             outcomes: &[Outcome::Malformed],
             failing_check: "terms",
         },
+        Case {
+            name: "inline context, then an undefined term added to a signed credential",
+            build: ChangedAfter(|c| {
+                add_inline_context(c, json!({"ex": "https://example.org/ns#"}));
+                c.insert("loanApproved".into(), json!(true));
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline context and an undefined term in the subject, signed",
+            build: SignedAfter(|c| {
+                add_inline_context(c, json!({"ex": "https://example.org/ns#"}));
+                c["credentialSubject"]["grade"] = json!("excellent");
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline context maps a term to null",
+            build: ChangedAfter(|c| {
+                add_inline_context(c, json!({"loanApproved": null}));
+                c.insert("loanApproved".into(), json!(true));
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline context maps a term to an @id of null",
+            build: ChangedAfter(|c| {
+                add_inline_context(c, json!({"grade": {"@id": null}}));
+                c["credentialSubject"]["grade"] = json!("excellent");
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "embedded context maps a term to null",
+            build: ChangedAfter(|c| {
+                c["credentialSubject"]["@context"] = json!({"grade": null});
+                c["credentialSubject"]["grade"] = json!("excellent");
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline context resets @vocab for a scoped term",
+            build: ChangedAfter(|c| {
+                add_inline_context(
+                    c,
+                    json!({"ex": {"@id": "https://example.org/ns#ex", "@context": {"@vocab": null}}}),
+                );
+                c["credentialSubject"]["ex"] = json!({"grade": "excellent"});
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "key of the form of a keyword",
+            build: ChangedAfter(|c| {
+                c.insert("@loanApproved".into(), json!(true));
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
     ]
+}
+
+/// Appends an inline context object to the credential's `@context`.
+fn add_inline_context(credential: &mut Map<String, Value>, context: Value) {
+    if let Some(Value::Array(contexts)) = credential.get_mut("@context") {
+        contexts.push(context);
+    }
 }
 
 #[test]
