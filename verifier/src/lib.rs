@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod fetch;
+pub mod limits;
 pub mod offline;
 pub mod pages;
 pub mod scan;
@@ -43,6 +44,8 @@ pub struct VerifierState {
     pub slots: Arc<tokio::sync::Semaphore>,
     /// Status lists named by trusted credentials, kept for the offline bundle.
     pub status_lists: Arc<offline::StatusLists>,
+    /// Requests handled at once, and the time each may take.
+    pub bounds: Arc<limits::Bounds>,
 }
 
 /// How long a request waits for a verification slot before it gets 503.
@@ -87,7 +90,15 @@ impl VerifierState {
             fetcher,
             slots: Arc::new(tokio::sync::Semaphore::new(verification_slots())),
             status_lists: Arc::default(),
+            bounds: Arc::default(),
         })
+    }
+
+    /// The same state with other request bounds, for tests.
+    #[must_use]
+    pub fn with_bounds(mut self, bounds: limits::Bounds) -> Self {
+        self.bounds = Arc::new(bounds);
+        self
     }
 
     /// Runs CPU-bound verification work on the blocking pool, at most
@@ -285,6 +296,10 @@ pub fn router(state: VerifierState) -> axum::Router {
         .merge(pages::router())
         .merge(scan::router())
         .merge(offline::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::bound_requests,
+        ))
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
                 axum::http::header::X_CONTENT_TYPE_OPTIONS,

@@ -3,64 +3,14 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
 use credentials::{keys, proof, Outcome};
 use http_body_util::BodyExt;
-use issuer::{catalogue, config::Config, AppState};
 use serde_json::{json, Value};
-use std::path::Path;
 use tower::ServiceExt;
 use verifier::{TrustEntry, VerifierState};
 
-struct World {
-    issuer: AppState,
-    issuer_url: String,
-    verifier: Router,
-    _dir: tempfile::TempDir,
-}
-
-fn repo_file(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
-
-/// Starts an issuer on a loopback port and a verifier that trusts it.
-async fn world() -> World {
-    world_with(|_| {}).await
-}
-
-/// Like [`world`], with the issuer's configuration changed by `adjust`.
-async fn world_with(adjust: impl FnOnce(&mut Config)) -> World {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let issuer_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let mut config = Config::for_tests(dir.path().to_path_buf());
-    config.public_url = issuer_url.clone();
-    adjust(&mut config);
-    let issuer = AppState::open(config).await.expect("issuer");
-    catalogue::load_files(
-        &issuer.db,
-        &repo_file("catalogue/catalogue.json"),
-        &repo_file("catalogue/demo.json"),
-    )
-    .await
-    .expect("load catalogue and demo");
-    let app = issuer::routes::router(issuer.clone());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-
-    let trust: Vec<TrustEntry> =
-        serde_json::from_value(issuer::trust_file(&issuer).await.expect("trust")).expect("entries");
-    let verifier = verifier::router(VerifierState::new(trust).expect("verifier state"));
-    World {
-        issuer,
-        issuer_url,
-        verifier,
-        _dir: dir,
-    }
-}
+mod common;
+use common::{repo_file, world, world_with, World};
 
 impl World {
     async fn complete(&self, member: &str, module: &str, date: &str) -> Value {

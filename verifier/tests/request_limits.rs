@@ -7,51 +7,30 @@
 #[path = "../../test-support/raw_http.rs"]
 mod raw_http;
 
+use credentials::limits::RequestBounds;
 use credentials::{keys, proof};
-use issuer::{catalogue, config::Config, AppState};
 use raw_http::{assert_still_serving, framings, json_body, send_raw, Framing, RawResponse};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::path::Path;
-use verifier::{TrustEntry, VerifierState};
+use verifier::limits::Bounds;
+use verifier::VerifierState;
 
-fn repo_file(path: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
+mod common;
+use common::World;
 
 /// Starts an issuer and a verifier that trusts it, each on a loopback
 /// port, and returns the verifier's address.
-async fn start() -> (SocketAddr, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let issuer_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let mut config = Config::for_tests(dir.path().to_path_buf());
-    config.public_url = format!("http://{}", issuer_listener.local_addr().expect("addr"));
-    let issuer = AppState::open(config).await.expect("issuer");
-    catalogue::load_files(
-        &issuer.db,
-        &repo_file("catalogue/catalogue.json"),
-        &repo_file("catalogue/demo.json"),
-    )
-    .await
-    .expect("load catalogue and demo");
-    let trust: Vec<TrustEntry> =
-        serde_json::from_value(issuer::trust_file(&issuer).await.expect("trust")).expect("entries");
-    let issuer_app = issuer::routes::router(issuer);
-    tokio::spawn(async move {
-        let _ = axum::serve(issuer_listener, issuer_app).await;
-    });
+async fn start() -> (SocketAddr, World) {
+    start_with(Bounds::default()).await
+}
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let app = verifier::router(VerifierState::new(trust).expect("verifier state"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (addr, dir)
+/// Like [`start`], with the verifier's request bounds set to `bounds`.
+async fn start_with(bounds: Bounds) -> (SocketAddr, World) {
+    let world = common::world().await;
+    let state = VerifierState::new(world.trust.clone())
+        .expect("verifier state")
+        .with_bounds(bounds);
+    (common::serve(verifier::router(state)).await, world)
 }
 
 /// Posts `body` with `content_type` as its `Content-Type`.
@@ -188,7 +167,7 @@ fn assert_answer(case: &str, response: &RawResponse, status: u16, answer: &Answe
 
 #[tokio::test]
 async fn bodies_over_limit_get_413() {
-    let (addr, _dir) = start().await;
+    let (addr, _world) = start().await;
     for case in limit_cases() {
         for framing in framings(64 * 1024) {
             let name = format!("{} ({framing:?})", case.path);
@@ -208,7 +187,7 @@ async fn bodies_over_limit_get_413() {
 
 #[tokio::test]
 async fn form_fields_over_limit_get_413() {
-    let (addr, _dir) = start().await;
+    let (addr, _world) = start().await;
     let form = format!("multipart/form-data; boundary={BOUNDARY}");
     // Each file is one byte over its own limit, in a body under the route's.
     let cases = [
@@ -250,7 +229,7 @@ fn nested_objects(key: &str, depth: usize) -> String {
 
 #[tokio::test]
 async fn deep_json_gets_a_problem() {
-    let (addr, _dir) = start().await;
+    let (addr, _world) = start().await;
     let cases = [
         (
             "/credentials/verify",
@@ -389,7 +368,7 @@ fn blank_node_clique() -> Value {
 
 #[tokio::test]
 async fn costly_credentials_are_not_genuine() {
-    let (addr, _dir) = start().await;
+    let (addr, _world) = start().await;
     // Each credential is changed after signing. The clique reaches the
     // canonicalization work limit. The nested node objects are under a
     // term of an inline context, so they go to the `json-ld` crate's
@@ -449,4 +428,150 @@ async fn costly_credentials_are_not_genuine() {
         );
         assert_still_serving(addr, case).await;
     }
+}
+
+/// Bounds small enough for a test: `slots` requests (one photo upload) at
+/// once, a 300 ms wait for a slot, and `deadline`.
+fn small_bounds(slots: usize, deadline: std::time::Duration) -> Bounds {
+    let wait = std::time::Duration::from_millis(300);
+    Bounds {
+        requests: RequestBounds::new(slots, wait, deadline),
+        photos: RequestBounds::new(1, wait, deadline),
+    }
+}
+
+/// A body under every limit, of which [`Framing::Overstated`] sends the
+/// first KiB only.
+const STALLED_BYTES: usize = 4096;
+
+#[tokio::test]
+async fn stalled_requests_are_stopped_at_the_deadline() {
+    let (addr, _world) = start_with(small_bounds(8, std::time::Duration::from_secs(1))).await;
+    let form = format!("multipart/form-data; boundary={BOUNDARY}");
+    let cases = [
+        (
+            "/credentials/verify",
+            "application/json".to_owned(),
+            json_body("verifiableCredential", STALLED_BYTES),
+            Answer::Problem,
+        ),
+        (
+            "/presentations/verify",
+            "application/json".to_owned(),
+            json_body("verifiablePresentation", STALLED_BYTES),
+            Answer::Problem,
+        ),
+        (
+            "/v/0123456789abcdef0123456789abcdef/compact",
+            "application/json".to_owned(),
+            json_body("compact", STALLED_BYTES),
+            Answer::Problem,
+        ),
+        (
+            "/check?lang=fr",
+            form.clone(),
+            multipart_body("file", STALLED_BYTES),
+            Answer::Page(
+                "La vérification a pris trop de temps et a été arrêtée. \
+                 Vérifiez la connexion et réessayez.",
+            ),
+        ),
+        (
+            "/scan/photo?lang=en",
+            form,
+            multipart_body("photo", STALLED_BYTES),
+            Answer::Page(
+                "The check took too long and was stopped. Check the connection and try again.",
+            ),
+        ),
+    ];
+    for (path, content_type, body, answer) in cases {
+        let response = post(addr, path, &content_type, body, Framing::Overstated).await;
+        assert_answer(path, &response, 503, &answer);
+        if matches!(answer, Answer::Problem) {
+            let problem: Value = serde_json::from_slice(&response.body).expect("problem");
+            assert!(
+                problem["detail"]
+                    .as_str()
+                    .is_some_and(|detail| detail.contains("did not finish within 1 s")),
+                "{path}: {problem}"
+            );
+        }
+        assert_still_serving(addr, path).await;
+    }
+}
+
+#[tokio::test]
+async fn busy_verifier_turns_requests_away() {
+    let deadline = std::time::Duration::from_secs(2);
+    let (addr, _world) = start_with(small_bounds(2, deadline)).await;
+    let stalled_verify = || {
+        post(
+            addr,
+            "/credentials/verify",
+            "application/json",
+            json_body("verifiableCredential", STALLED_BYTES),
+            Framing::Overstated,
+        )
+    };
+    let holders = [
+        tokio::spawn(stalled_verify()),
+        tokio::spawn(stalled_verify()),
+    ];
+    // Both slots are now held until the deadline.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let health = send_raw(
+        addr,
+        "GET",
+        "/health",
+        &[],
+        Vec::new(),
+        Framing::ContentLength,
+    );
+    let home = send_raw(
+        addr,
+        "GET",
+        "/?lang=en",
+        &[],
+        Vec::new(),
+        Framing::ContentLength,
+    );
+    let form = format!("multipart/form-data; boundary={BOUNDARY}");
+    let photo = post(
+        addr,
+        "/scan/photo?lang=en",
+        &form,
+        multipart_body("photo", STALLED_BYTES),
+        Framing::Overstated,
+    );
+    let (health, home, photo) = tokio::join!(health, home, photo);
+
+    assert_answer("/health while busy", &health, 503, &Answer::Problem);
+    assert_eq!(health.header("retry-after"), Some("5"));
+    assert_answer(
+        "/ while busy",
+        &home,
+        503,
+        &Answer::Page(
+            "Many people are checking certificates right now. Wait a few seconds and try again.",
+        ),
+    );
+    assert_eq!(home.header("retry-after"), Some("5"));
+    // Photo uploads have slots of their own: this one ran until its deadline.
+    assert_answer(
+        "/scan/photo while busy",
+        &photo,
+        503,
+        &Answer::Page(
+            "The check took too long and was stopped. Check the connection and try again.",
+        ),
+    );
+    assert_eq!(photo.header("retry-after"), None);
+
+    for holder in holders {
+        let response = holder.await.expect("holder");
+        assert_answer("stalled verification", &response, 503, &Answer::Problem);
+    }
+    assert_still_serving(addr, "the stalled requests").await;
 }
