@@ -51,7 +51,7 @@ impl Limits {
 
     /// Counts one issuance request of `caller`. Returns a 429 response
     /// when the caller has used up its requests for the current minute.
-    pub fn count_issuance(&self, caller: &str) -> Result<(), Response> {
+    pub fn count_issuance(&self, caller: &str) -> Result<(), Box<Response>> {
         self.issuance.count(caller, Instant::now()).map_err(|wait| {
             tracing::warn!(caller, "issuance rate limit reached; request rejected");
             let seconds = wait.as_secs().max(1);
@@ -65,7 +65,7 @@ impl Limits {
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
-            response
+            Box::new(response)
         })
     }
 }

@@ -48,6 +48,18 @@ fn verification_method(document: &str) -> Option<String> {
         .find_map(|proof| proof["verificationMethod"].as_str().map(str::to_owned))
 }
 
+/// A credential row, its document, and its replacement if it was re-issued:
+/// id, kind, member id, achievement id, issue date, document, replacement.
+type SignedRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+
 /// Lists the credentials whose proof names key `fragment`, oldest first,
 /// with the replacement of those already re-issued.
 pub async fn signed_by(
@@ -60,15 +72,7 @@ pub async fn signed_by(
     // LIKE only narrows the rows, because its wildcards (such as the `%`
     // of `%3A` in a did:web) widen the match. The parsed proof is then
     // checked for the exact method.
-    let rows: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<SignedRow> = sqlx::query_as(
         "SELECT c.id, c.kind, c.member_id, c.achievement_id, c.issued_at, c.document, s.replaced_by
              FROM credentials c
              LEFT JOIN superseded_credentials s ON s.credential_id = c.id

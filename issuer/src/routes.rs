@@ -211,7 +211,10 @@ async fn report_completion(
     token: Authorized<CompletionsWrite>,
     ProblemJson(report): ProblemJson<CompletionReport>,
 ) -> Result<Response, Response> {
-    state.limits.count_issuance(token.actor())?;
+    state
+        .limits
+        .count_issuance(token.actor())
+        .map_err(|too_many| *too_many)?;
     let signer = state
         .keys
         .current_signer()
@@ -254,7 +257,7 @@ async fn issue_credential(
     ProblemJson(request): ProblemJson<IssueRequest>,
 ) -> Result<Response, ApiProblem> {
     if let Err(too_many) = state.limits.count_issuance(token.actor()) {
-        return Ok(too_many);
+        return Ok(*too_many);
     }
     let mut credential = request.credential;
     if credential.contains_key("proof") {

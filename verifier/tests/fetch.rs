@@ -231,7 +231,7 @@ async fn production_client_checks_resolved_names() {
 #[tokio::test]
 async fn configured_origin_allowed_as_configured() {
     let server = server().await;
-    let client = Fetcher::new(&[server.origin.clone()], limits()).expect("client");
+    let client = Fetcher::new(std::slice::from_ref(&server.origin), limits()).expect("client");
     let fetched = client
         .get(&format!("{}/plain", server.origin), ACCEPT)
         .await

@@ -74,18 +74,22 @@ pub async fn list(
     Ok(page.render(StatusCode::OK, &page.text("coop.heading"), &main))
 }
 
+/// A member and one of their credentials, if any: member id, Arabic name,
+/// Latin name, credential id, document, end of validity.
+type MemberCredentialRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 async fn load_members(
     state: &WalletState,
     cooperative_id: &str,
 ) -> Result<Vec<MemberCertificates>, WalletError> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<MemberCredentialRow> = sqlx::query_as(
         "SELECT m.id, m.name_ar, m.name_latin, c.id, c.document, c.valid_until
              FROM members m LEFT JOIN credentials c ON c.member_id = m.id
              WHERE m.cooperative_id = $1
