@@ -177,19 +177,16 @@ async fn read_response(reader: &mut OwnedReadHalf) -> RawResponse {
     }
 }
 
+/// Sends `GET path` with no other header field on a new connection.
+pub async fn get(addr: SocketAddr, path: &str) -> RawResponse {
+    send_raw(addr, "GET", path, &[], Vec::new(), Framing::ContentLength).await
+}
+
 /// Checks on a new connection that the server still responds to
 /// `GET /health` with `ok`. `after` names the request sent before, for the
 /// failure message.
 pub async fn assert_still_serving(addr: SocketAddr, after: &str) {
-    let response = send_raw(
-        addr,
-        "GET",
-        "/health",
-        &[],
-        Vec::new(),
-        Framing::ContentLength,
-    )
-    .await;
+    let response = get(addr, "/health").await;
     assert_eq!(response.status, 200, "after {after}");
     assert_eq!(response.text(), "ok", "after {after}");
 }

@@ -521,22 +521,8 @@ async fn busy_verifier_turns_requests_away() {
     // Both slots are now held until the deadline.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
-    let health = send_raw(
-        addr,
-        "GET",
-        "/health",
-        &[],
-        Vec::new(),
-        Framing::ContentLength,
-    );
-    let home = send_raw(
-        addr,
-        "GET",
-        "/?lang=en",
-        &[],
-        Vec::new(),
-        Framing::ContentLength,
-    );
+    let health = raw_http::get(addr, "/health");
+    let home = raw_http::get(addr, "/?lang=en");
     let form = format!("multipart/form-data; boundary={BOUNDARY}");
     let photo = post(
         addr,
