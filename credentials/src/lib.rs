@@ -19,6 +19,7 @@ pub mod qr;
 pub mod rdf;
 pub mod shutdown;
 pub mod status;
+pub mod terms;
 pub mod text;
 pub mod verify;
 

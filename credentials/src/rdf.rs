@@ -81,13 +81,10 @@ pub fn expand_reference(document: &Value) -> Result<Value, RdfError> {
 /// `json-ld` crate drops because no context defines it and no `@vocab`
 /// applies, or `None` when there is none. This is the `terms` check for
 /// the documents that [`crate::expand::dropped_properties`] leaves to the
-/// crate, such as those with inline contexts.
+/// crate, such as those with inline contexts. The crate drops terms mapped
+/// to null and keys of the form of a keyword without an error, whatever
+/// the policy: [`crate::terms`] rejects those.
 pub fn undefined_property(document: &Value) -> Result<Option<String>, RdfError> {
-    // The crate drops terms mapped to null and keys of the form of a
-    // keyword without an error, whatever the policy.
-    if let Some(name) = null_or_reserved_key(document) {
-        return Ok(Some(name));
-    }
     let strict = Policy {
         allow_undefined: false,
         ..Policy::default()
@@ -96,77 +93,6 @@ pub fn undefined_property(document: &Value) -> Result<Option<String>, RdfError> 
         Ok(_) => Ok(None),
         Err(RdfError::UndefinedProperty(name)) => Ok(Some(name)),
         Err(error) => Err(error),
-    }
-}
-
-/// JSON-LD 1.1 keywords. Other keys of the form `@` and letters are
-/// reserved, and expansion ignores them.
-const KEYWORDS: [&str; 23] = [
-    "@base",
-    "@container",
-    "@context",
-    "@direction",
-    "@graph",
-    "@id",
-    "@import",
-    "@included",
-    "@index",
-    "@json",
-    "@language",
-    "@list",
-    "@nest",
-    "@none",
-    "@prefix",
-    "@propagate",
-    "@protected",
-    "@reverse",
-    "@set",
-    "@type",
-    "@value",
-    "@version",
-    "@vocab",
-];
-
-/// Finds, anywhere in `value`, a key of the form of a keyword that is not
-/// one, or a term that an embedded context maps to null.
-fn null_or_reserved_key(value: &Value) -> Option<String> {
-    match value {
-        Value::Array(items) => items.iter().find_map(null_or_reserved_key),
-        Value::Object(map) => map.iter().find_map(|(key, item)| {
-            if key == "@context" {
-                return null_term(item);
-            }
-            let reserved = key.len() > 1
-                && key.starts_with('@')
-                && key[1..].bytes().all(|b| b.is_ascii_alphabetic())
-                && !KEYWORDS.contains(&key.as_str());
-            if reserved {
-                return Some(key.clone());
-            }
-            null_or_reserved_key(item)
-        }),
-        _ => None,
-    }
-}
-
-/// Finds a term that `context`, or a context scoped inside it, maps to null.
-fn null_term(context: &Value) -> Option<String> {
-    match context {
-        Value::Array(items) => items.iter().find_map(null_term),
-        Value::Object(map) => map.iter().find_map(|(term, definition)| {
-            if term.starts_with('@') {
-                return None;
-            }
-            match definition {
-                Value::Null => Some(term.clone()),
-                Value::Object(fields) if fields.get("@id") == Some(&Value::Null) => {
-                    Some(term.clone())
-                }
-                Value::Object(fields) => fields.get("@context").and_then(null_term),
-                _ => None,
-            }
-        }),
-        _ => None,
     }
 }
 

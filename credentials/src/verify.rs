@@ -963,13 +963,18 @@ impl PresentationReport {
 /// The check name of the warning that a status is still to be checked.
 const PENDING_CHECK: &str = "credentialStatus.pending";
 
-/// Fails the `terms` check when expansion would drop properties that no
-/// context defines, because the signature does not cover their values.
+/// Fails the `terms` check when a property is written in a form the checks
+/// do not read ([`crate::terms`]), or when expansion would drop properties
+/// that no context defines, because the signature does not cover them.
 /// Documents that [`crate::expand`] leaves to the `json-ld` crate, such as
 /// those with inline contexts, are checked by that crate, which names the
 /// first such property only.
 fn check_terms(document: &Map<String, Value>, run: &mut Run) {
     let whole = Value::Object(document.clone());
+    if let Some(problem) = crate::terms::problem(&whole) {
+        run.fail(ErrorKind::MalformedValueError, "terms", problem);
+        return;
+    }
     let dropped = match crate::expand::dropped_properties(&whole) {
         Ok(dropped) => dropped,
         Err(_) => match crate::rdf::undefined_property(&whole) {

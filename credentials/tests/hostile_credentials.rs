@@ -336,7 +336,141 @@ fn cases() -> Vec<Case> {
             outcomes: &[Outcome::Malformed],
             failing_check: "terms",
         },
+        Case {
+            name: "validUntil moved under @nest",
+            build: SignedAfter(|c| {
+                c.insert("@nest".into(), json!({"validUntil": PAST}));
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "achievement moved under @nest",
+            build: SignedAfter(|c| {
+                let achievement = c["credentialSubject"]["achievement"].take();
+                c["credentialSubject"]["@nest"] = json!({"achievement": achievement});
+                if let Some(subject) = c["credentialSubject"].as_object_mut() {
+                    subject.remove("achievement");
+                }
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "credentialStatus under its IRI",
+            build: SignedAfter(|c| {
+                c.insert(
+                    "https://www.w3.org/2018/credentials#credentialStatus".into(),
+                    status_entry(),
+                );
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "validUntil under a compact IRI",
+            build: SignedAfter(|c| {
+                add_inline_context(c, json!({"cred": "https://www.w3.org/2018/credentials#"}));
+                c.insert("cred:validUntil".into(), json!(PAST));
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline term aliases validUntil",
+            build: SignedAfter(|c| {
+                add_inline_context(
+                    c,
+                    json!({"until": {
+                        "@id": "https://www.w3.org/2018/credentials#validUntil",
+                        "@type": "http://www.w3.org/2001/XMLSchema#dateTime"
+                    }}),
+                );
+                c.insert("until".into(), json!(PAST));
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline term aliases credentialStatus through a prefix",
+            build: SignedAfter(|c| {
+                add_inline_context(
+                    c,
+                    json!({"c": "https://www.w3.org/2018/credentials#", "st": "c:credentialStatus"}),
+                );
+                c.insert("st".into(), status_entry());
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline term aliases @nest",
+            build: SignedAfter(|c| {
+                add_inline_context(c, json!({"wrap": "@nest"}));
+                c.insert("wrap".into(), json!({"validUntil": PAST}));
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "scoped inline context aliases validUntil",
+            build: SignedAfter(|c| {
+                add_inline_context(
+                    c,
+                    json!({"ex": {
+                        "@id": "https://example.org/ns#ex",
+                        "@context": {"until": "https://www.w3.org/2018/credentials#validUntil"}
+                    }}),
+                );
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "inline reverse term of credentialSubject",
+            build: SignedAfter(|c| {
+                add_inline_context(
+                    c,
+                    json!({"holds": {"@reverse": "https://www.w3.org/2018/credentials#credentialSubject"}}),
+                );
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "@reverse key",
+            build: SignedAfter(|c| {
+                c["credentialSubject"]["@reverse"] = json!({"https://www.w3.org/2018/credentials#credentialSubject": {"id": "urn:uuid:0"}});
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
+        Case {
+            name: "@included node",
+            build: SignedAfter(|c| {
+                c.insert(
+                    "@included".into(),
+                    json!([{"id": "urn:uuid:1", "name": "Extra"}]),
+                );
+            }),
+            outcomes: &[Outcome::Malformed],
+            failing_check: "terms",
+        },
     ]
+}
+
+/// A `validUntil` before [`now`].
+const PAST: &str = "2026-06-01T00:00:00Z";
+
+/// A revocation entry in a status list of the academy.
+fn status_entry() -> Value {
+    json!({
+        "id": "https://academy.example/status/1#5",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "5",
+        "statusListCredential": "https://academy.example/status/1"
+    })
 }
 
 /// Appends an inline context object to the credential's `@context`.
@@ -390,4 +524,21 @@ fn hostile_credentials_are_not_genuine() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn inline_context_with_new_terms_verifies() {
+    let academy = academy();
+    let mut document = unsigned(&academy.issuer);
+    add_inline_context(
+        &mut document,
+        json!({"cooperativeRegion": "https://academy.example/ns#cooperativeRegion"}),
+    );
+    document.insert("cooperativeRegion".into(), json!("Souss-Massa"));
+    let credential = sign(&academy, &document, "assertionMethod");
+    let report = academy
+        .verifier
+        .verify_credential(&Value::Object(credential), now());
+    assert_eq!(report.outcome, Outcome::Genuine, "{:?}", report.errors);
+    assert!(report.checks.contains(&"terms".to_owned()));
 }
