@@ -143,6 +143,25 @@ async fn vc_api_issue_signs_for_staff_only() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+
+    // An end of validity in the past, moved where the checks do not read it.
+    let mut nested_end = credential.clone();
+    nested_end["@nest"] = json!({"validUntil": "2000-01-01T00:00:00Z"});
+    let (status, problem) = app
+        .json(
+            "POST",
+            "/credentials/issue",
+            Some(STAFF),
+            Some(json!({"credential": nested_end})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("@nest")),
+        "{problem}"
+    );
 }
 
 #[tokio::test]
