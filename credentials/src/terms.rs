@@ -121,9 +121,11 @@ fn inline_problem(context: &Value, outer: &Prefixes) -> Option<String> {
 
 fn target_problem(term: &str, target: &Value, prefixes: &Prefixes) -> Option<String> {
     let iri = match target {
-        Value::Null => return Some(format!(
+        Value::Null => {
+            return Some(format!(
             "an inline context maps the term {term} to nothing, so the signature does not cover it"
-        )),
+        ))
+        }
         Value::String(iri) => iri,
         _ => return None,
     };

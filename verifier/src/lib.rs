@@ -296,6 +296,8 @@ pub fn router(state: VerifierState) -> axum::Router {
         .merge(pages::router())
         .merge(scan::router())
         .merge(offline::router())
+        .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             limits::bound_requests,

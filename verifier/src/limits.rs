@@ -8,7 +8,7 @@
 
 use crate::pages::{self, LanguageQuery};
 use crate::VerifierState;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -68,12 +68,8 @@ pub async fn bound_requests(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    let page_language = is_page(&path).then(|| {
-        let query = Query::<LanguageQuery>::try_from_uri(request.uri())
-            .map(|Query(query)| query)
-            .unwrap_or_default();
-        pages::language(&query, request.headers())
-    });
+    let page_language = is_page(&path)
+        .then(|| pages::language(&LanguageQuery::from_uri(request.uri()), request.headers()));
     let bounds = if path == PHOTO_PATH {
         &state.bounds.photos
     } else {

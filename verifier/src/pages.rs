@@ -6,8 +6,9 @@
 //! translation files; every value from a credential is HTML-escaped.
 
 use crate::VerifierState;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, Multipart, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -15,7 +16,6 @@ use chrono::Utc;
 use credentials::i18n::{self, escape_html, remove_hidden_controls, show_hidden_controls};
 use credentials::problem::declared_length;
 use credentials::verify::{Outcome, Report, Summary};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// Largest certificate file accepted from the form, in bytes.
@@ -37,9 +37,31 @@ pub fn router() -> Router<VerifierState> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CHECK_BODY_BYTES))
 }
 
-#[derive(Deserialize, Default)]
+/// The first value of the `lang` parameter of a page's query string. Its
+/// extractor cannot fail, so a repeated parameter still gets a page.
+#[derive(Default)]
 pub(crate) struct LanguageQuery {
     lang: Option<String>,
+}
+
+impl LanguageQuery {
+    pub(crate) fn from_uri(uri: &Uri) -> Self {
+        let lang = uri.query().and_then(|query| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("lang="))
+                .map(str::to_owned)
+        });
+        Self { lang }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LanguageQuery {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_uri(&parts.uri))
+    }
 }
 
 /// Picks the page language: `?lang=`, then the `lang` cookie, then the browser.
@@ -171,7 +193,7 @@ video{width:100%;max-width:30rem;display:block}
 
 async fn home(
     State(state): State<VerifierState>,
-    Query(query): Query<LanguageQuery>,
+    query: LanguageQuery,
     headers: HeaderMap,
 ) -> Page {
     let language = language(&query, &headers);
@@ -187,6 +209,51 @@ async fn home(
         status: StatusCode::OK,
         body,
     }
+}
+
+/// Answers a path no route serves with 404, through [`no_route`].
+pub(crate) async fn not_found(
+    State(state): State<VerifierState>,
+    query: LanguageQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    no_route(&state, StatusCode::NOT_FOUND, &query, &uri, &headers)
+}
+
+/// Answers a method the path does not take, such as `GET /check`, with
+/// 405, through [`no_route`].
+pub(crate) async fn method_not_allowed(
+    State(state): State<VerifierState>,
+    query: LanguageQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    no_route(
+        &state,
+        StatusCode::METHOD_NOT_ALLOWED,
+        &query,
+        &uri,
+        &headers,
+    )
+}
+
+/// Builds problem details under the API's paths, else the home page with
+/// one sentence.
+fn no_route(
+    state: &VerifierState,
+    status: StatusCode,
+    query: &LanguageQuery,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response {
+    let path = uri.path();
+    if path.starts_with("/credentials/") || path.starts_with("/presentations/") {
+        let detail =
+            format!("{path} does not take this method, or is not an endpoint of this verifier");
+        return credentials::problem::ApiProblem::new(status, detail).into_response();
+    }
+    home_with_error(state, language(query, headers), status, "error.no_page").into_response()
 }
 
 /// The home page with one sentence saying what went wrong.
@@ -214,7 +281,7 @@ pub(crate) fn home_with_error(
 /// against the offline bundle and fills in the verdict.
 async fn offline_shell(
     State(state): State<VerifierState>,
-    Query(query): Query<LanguageQuery>,
+    query: LanguageQuery,
     headers: HeaderMap,
 ) -> Page {
     let language = language(&query, &headers);
@@ -334,7 +401,7 @@ async fn read_submission(mut multipart: Multipart) -> Result<Option<Vec<u8>>, &'
 
 async fn check(
     State(state): State<VerifierState>,
-    Query(query): Query<LanguageQuery>,
+    query: LanguageQuery,
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Page {
@@ -436,7 +503,7 @@ pub(crate) async fn fetch_shared(state: &VerifierState, token: &str) -> Fetched 
 async fn shared(
     State(state): State<VerifierState>,
     Path(token): Path<String>,
-    Query(query): Query<LanguageQuery>,
+    query: LanguageQuery,
     headers: HeaderMap,
 ) -> Page {
     let language = language(&query, &headers);

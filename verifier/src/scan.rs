@@ -3,7 +3,7 @@
 
 use crate::pages::{self, Fetched, LanguageQuery};
 use crate::VerifierState;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
@@ -173,7 +173,7 @@ pub fn verification_target(content: &str) -> Result<String, PhotoError> {
 /// page its QR code opens.
 async fn photo(
     State(state): State<VerifierState>,
-    Query(query): Query<LanguageQuery>,
+    query: LanguageQuery,
     headers: HeaderMap,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {

@@ -1,8 +1,8 @@
-//! Request bodies over the limits, and JSON that is deep or costly to
-//! canonicalize, sent over loopback TCP to a running verifier. The APIs
-//! must respond with RFC 9457 problem details and the pages with one
-//! sentence, within a bounded time, and the server must respond to the
-//! next request.
+//! Request bodies over the limits, JSON that is deep or costly to
+//! canonicalize, stalled requests, and requests no route serves, sent over
+//! loopback TCP to a running verifier. The APIs must respond with RFC 9457
+//! problem details and the pages with one sentence, within a bounded time,
+//! and the server must respond to the next request.
 
 #[path = "../../test-support/raw_http.rs"]
 mod raw_http;
@@ -560,4 +560,27 @@ async fn busy_verifier_turns_requests_away() {
         assert_answer("stalled verification", &response, 503, &Answer::Problem);
     }
     assert_still_serving(addr, "the stalled requests").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_get_a_sentence() {
+    let (addr, _world) = start().await;
+    let no_page = "This page does not exist. Check the link, or check a certificate below.";
+    let cases = [
+        ("GET", "/nope?lang=en", 404, Answer::Page(no_page)),
+        ("GET", "/check?lang=en", 405, Answer::Page(no_page)),
+        ("DELETE", "/scan/photo?lang=en", 405, Answer::Page(no_page)),
+        ("POST", "/credentials/nope", 404, Answer::Problem),
+        ("GET", "/credentials/verify", 405, Answer::Problem),
+        ("PUT", "/presentations/verify", 405, Answer::Problem),
+    ];
+    for (method, path, status, answer) in cases {
+        let response = send_raw(addr, method, path, &[], Vec::new(), Framing::ContentLength).await;
+        assert_answer(&format!("{method} {path}"), &response, status, &answer);
+    }
+
+    // A repeated `lang` takes its first value instead of failing.
+    let response = raw_http::get(addr, "/?lang=fr&lang=ar").await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert!(response.text().contains("<html lang=\"fr\""));
 }
