@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod json;
 pub mod keys;
 pub mod limits;
+pub mod listener;
 pub mod model;
 pub mod problem;
 pub mod proof;

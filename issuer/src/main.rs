@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use credentials::listener::BoundedListener;
 use issuer::status::{self, State};
 use issuer::{catalogue, config::Config, reissue, routes, tokens, AppState};
 use std::path::PathBuf;
@@ -421,7 +422,7 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     }
     let addr = state.config.addr;
     let app = routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = BoundedListener::new(tokio::net::TcpListener::bind(addr).await?);
     tracing::info!(%addr, "issuer listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(credentials::shutdown::signal())

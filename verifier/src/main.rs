@@ -1,3 +1,4 @@
+use credentials::listener::BoundedListener;
 use verifier::{config::Config, read_trust_file, router, VerifierState};
 
 #[tokio::main]
@@ -17,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(issuers = trust.len(), "loaded trusted issuers");
     let state = VerifierState::new(trust)?;
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let listener = BoundedListener::new(tokio::net::TcpListener::bind(config.addr).await?);
     tracing::info!(addr = %config.addr, "verifier listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(credentials::shutdown::signal())

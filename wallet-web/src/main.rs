@@ -1,6 +1,8 @@
 //! Serves the members' web wallet. Settings come from the environment, and
 //! `wallet_web::config` lists the variables and their defaults.
 
+use axum::serve::ListenerExt;
+use credentials::listener::BoundedListener;
 use wallet_web::config::Config;
 use wallet_web::{router, WalletState};
 
@@ -21,9 +23,10 @@ async fn main() -> anyhow::Result<()> {
     let addr = config.addr;
     let state = WalletState::open(config).await?;
     let app = router(state).layer(tower_http::trace::TraceLayer::new_for_http());
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    // `tap_io` lets the handlers read each connection's address, which
+    // feeds the per-address limit on code requests.
+    let listener = BoundedListener::new(tokio::net::TcpListener::bind(addr).await?).tap_io(|_| {});
     tracing::info!(%addr, "wallet listening");
-    // Connection addresses feed the per-address limit on code requests.
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
