@@ -434,7 +434,9 @@ async fn check(
         Ok(None) => return error_page("error.empty"),
         Err(key) => return error_page(key),
     };
-    let Ok(credential) = credentials::json::parse_strict(&bytes) else {
+    // Windows editors may save the file with a UTF-8 byte order mark.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let Ok(credential) = credentials::json::parse_strict(text) else {
         return error_page("error.not_json");
     };
     let report = run_verification(&state, credential).await;

@@ -461,6 +461,26 @@ async fn check_form_rejects_two_different_submissions() {
 }
 
 #[tokio::test]
+async fn check_form_reads_a_file_with_a_byte_order_mark() {
+    let world = world().await;
+    let boundary = "XBOUNDARY";
+    let credential = std::fs::read_to_string(repo_file("fixtures/dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-basicOBv3.json")).expect("fixture");
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.json\"\r\nContent-Type: application/json\r\n\r\n\u{FEFF}{credential}\r\n--{boundary}--\r\n"
+    );
+    let request = Request::post("/check?lang=en")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request");
+    let (status, _, page) = world.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Issuer not recognised"), "{page}");
+}
+
+#[tokio::test]
 async fn third_party_credential_not_recognised() {
     let world = world().await;
     let credential: Value = serde_json::from_str(
