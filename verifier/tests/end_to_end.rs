@@ -10,7 +10,7 @@ use tower::ServiceExt;
 use verifier::{TrustEntry, VerifierState};
 
 mod common;
-use common::{repo_file, world, world_with, World};
+use common::{form_post, repo_file, world, world_with, World};
 
 impl World {
     async fn complete(&self, member: &str, module: &str, date: &str) -> Value {
@@ -384,15 +384,7 @@ async fn pasted_credential_gets_a_verdict() {
         (forged_name.to_string(), "verdict bad"),
         ("not a certificate".to_owned(), "error"),
     ] {
-        let boundary = "XBOUNDARY";
-        let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{document}\r\n--{boundary}--\r\n");
-        let request = Request::post("/check?lang=en")
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .expect("request");
+        let request = form_post("/check?lang=en", "credential", None, document.as_bytes());
         let (_, _, page) = world.send(request).await;
         assert!(page.contains(class), "{class}: {page}");
         if class == "verdict bad" {
@@ -407,17 +399,12 @@ async fn pasted_credential_gets_a_verdict() {
         );
     }
 
-    let boundary = "XBOUNDARY";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{reordering}\r\n--{boundary}--\r\n"
+    let request = form_post(
+        "/check?lang=en",
+        "credential",
+        None,
+        reordering.to_string().as_bytes(),
     );
-    let request = Request::post("/check?lang=en")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .expect("request");
     let (_, _, page) = world.send(request).await;
     assert!(page.contains("verdict good"), "{page}");
     assert!(
@@ -463,18 +450,9 @@ async fn check_form_rejects_two_different_submissions() {
 #[tokio::test]
 async fn check_form_reads_a_file_with_a_byte_order_mark() {
     let world = world().await;
-    let boundary = "XBOUNDARY";
     let credential = std::fs::read_to_string(repo_file("fixtures/dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-basicOBv3.json")).expect("fixture");
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.json\"\r\nContent-Type: application/json\r\n\r\n\u{FEFF}{credential}\r\n--{boundary}--\r\n"
-    );
-    let request = Request::post("/check?lang=en")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .expect("request");
+    let file = format!("\u{FEFF}{credential}");
+    let request = form_post("/check?lang=en", "file", Some("c.json"), file.as_bytes());
     let (status, _, page) = world.send(request).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Issuer not recognised"), "{page}");

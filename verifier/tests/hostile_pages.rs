@@ -6,7 +6,7 @@
 //! issuer's VC API) through its share page.
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use credentials::i18n::{escape_html, is_hidden_control};
 use credentials::{keys, proof};
 use http_body_util::BodyExt;
@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 use tower::ServiceExt;
 
 mod common;
-use common::{world, World};
+use common::{form_post, world, World};
 
 const STAFF: &str = "staff-test-token";
 
@@ -128,17 +128,8 @@ impl World {
 
     /// Posts `credential` to the check form, as a person pasting it would.
     async fn check(&self, credential: &Value) -> (StatusCode, String) {
-        let boundary = "XBOUNDARY";
-        let body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"credential\"\r\n\r\n{credential}\r\n--{boundary}--\r\n"
-        );
-        let request = Request::post("/check?lang=en")
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .expect("request");
+        let content = credential.to_string();
+        let request = form_post("/check?lang=en", "credential", None, content.as_bytes());
         self.page(request).await
     }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+use axum::body::Body;
+use axum::http::{header, Request};
 use axum::Router;
 use issuer::{catalogue, config::Config, AppState};
 use std::net::SocketAddr;
@@ -73,4 +75,23 @@ pub async fn serve(app: Router) -> SocketAddr {
         let _ = axum::serve(listener, app).await;
     });
     addr
+}
+
+/// Builds a multipart `POST` to `path` whose one field `name` holds
+/// `content`, as a file named `filename` when one is given.
+pub fn form_post(path: &str, name: &str, filename: Option<&str>, content: &[u8]) -> Request<Body> {
+    let boundary = "XBOUNDARY";
+    let file = filename.map_or_else(String::new, |filename| format!("; filename=\"{filename}\""));
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{file}\r\n\r\n")
+            .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::post(path)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request")
 }
