@@ -77,7 +77,7 @@ pub async fn serve(app: Router) -> SocketAddr {
     addr
 }
 
-/// Builds a multipart `POST` to `path` whose one field `name` holds
+/// Builds a multipart `POST` to `path` whose one field `name` contains
 /// `content`, as a file named `filename` when one is given.
 pub fn form_post(path: &str, name: &str, filename: Option<&str>, content: &[u8]) -> Request<Body> {
     let boundary = "XBOUNDARY";
