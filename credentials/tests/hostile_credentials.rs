@@ -462,7 +462,7 @@ fn cases() -> Vec<Case> {
 /// A `validUntil` before [`now`].
 const PAST: &str = "2026-06-01T00:00:00Z";
 
-/// A revocation entry in a status list of the academy.
+/// Builds a revocation entry in a status list of the academy.
 fn status_entry() -> Value {
     json!({
         "id": "https://academy.example/status/1#5",

@@ -94,7 +94,7 @@ impl VerifierState {
         })
     }
 
-    /// The same state with other request bounds, for tests.
+    /// Returns the same state with other request bounds, for tests.
     #[must_use]
     pub fn with_bounds(mut self, bounds: limits::Bounds) -> Self {
         self.bounds = Arc::new(bounds);

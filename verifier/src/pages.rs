@@ -211,7 +211,7 @@ async fn home(
     }
 }
 
-/// Answers a path no route serves with 404, through [`no_route`].
+/// Responds to a path no route serves with 404, through [`no_route`].
 pub(crate) async fn not_found(
     State(state): State<VerifierState>,
     query: LanguageQuery,
@@ -221,8 +221,8 @@ pub(crate) async fn not_found(
     no_route(&state, StatusCode::NOT_FOUND, &query, &uri, &headers)
 }
 
-/// Answers a method the path does not take, such as `GET /check`, with
-/// 405, through [`no_route`].
+/// Responds to a method the path does not take, such as `GET /check`,
+/// with 405, through [`no_route`].
 pub(crate) async fn method_not_allowed(
     State(state): State<VerifierState>,
     query: LanguageQuery,

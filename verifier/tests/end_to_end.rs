@@ -448,7 +448,7 @@ async fn check_form_rejects_two_different_submissions() {
 }
 
 #[tokio::test]
-async fn check_form_reads_a_file_with_a_byte_order_mark() {
+async fn check_form_skips_byte_order_mark() {
     let world = world().await;
     let credential = std::fs::read_to_string(repo_file("fixtures/dcc-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-basicOBv3.json")).expect("fixture");
     let file = format!("\u{FEFF}{credential}");
