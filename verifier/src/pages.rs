@@ -38,7 +38,8 @@ pub fn router() -> Router<VerifierState> {
 }
 
 /// The first value of the `lang` parameter of a page's query string. Its
-/// extractor cannot fail, so a repeated parameter still gets a page.
+/// extractor's rejection is `Infallible`, so a repeated parameter still
+/// gets a page.
 #[derive(Default)]
 pub(crate) struct LanguageQuery {
     lang: Option<String>,
@@ -248,6 +249,7 @@ fn no_route(
     headers: &HeaderMap,
 ) -> Response {
     let path = uri.path();
+    tracing::info!(%path, %status, "request for a path or method no route serves");
     if path.starts_with("/credentials/") || path.starts_with("/presentations/") {
         let detail =
             format!("{path} does not take this method, or is not an endpoint of this verifier");
